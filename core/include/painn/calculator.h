@@ -1,0 +1,76 @@
+// Evaluation API: energies, forces and virials of a structure for a loaded model.
+#pragma once
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "painn/graph.h"
+#include "painn/model.h"
+
+namespace painn {
+
+enum class Precision { fp32, fp64 };
+Precision precision_from_string(const std::string& s);  // "fp32" | "fp64" (also single/double)
+const char* to_string(Precision p);
+
+// A structure in Angstrom. Positions may be unwrapped (any distance outside the cell).
+// cell rows are the lattice vectors a, b, c; a non-periodic direction's vector is ignored
+// (it may be zero).
+struct System {
+  std::vector<std::array<double, 3>> positions;
+  std::vector<int> atomic_numbers;
+  std::array<std::array<double, 3>, 3> cell{};  // rows a, b, c
+  std::array<bool, 3> pbc{false, false, false};
+};
+
+struct Request {
+  bool forces = true;             // also run the reverse pass (forces, virial)
+  bool per_atom_energy = false;
+  bool per_atom_virial = false;
+  bool edge_gradients = false;    // dE/d(vec[e]) per edge (graph entry point)
+};
+
+struct Result {
+  double energy = 0.0;                              // eV, accumulated in double
+  std::vector<double> atom_energy;                  // per local atom (if requested)
+  std::vector<std::array<double, 3>> forces;        // per node: -dE/dR, eV/A
+  // Virial W = -sum_edges vec_e (x) dE/dvec_e (row-major 3x3, eV). Stress = -W / volume.
+  std::array<double, 9> virial{};
+  std::vector<std::array<double, 9>> atom_virial;   // per node, half of each edge to each end
+  std::vector<std::array<double, 3>> edge_gradient; // per edge, dE/dvec (if requested)
+};
+
+class Evaluator;  // internal, templated on the compute type
+
+class Calculator {
+ public:
+  // threads <= 0: OpenMP default (OMP_NUM_THREADS or all cores).
+  Calculator(const Model& model, Precision precision, int threads = 0);
+  ~Calculator();
+  Calculator(Calculator&&) noexcept;
+  Calculator& operator=(Calculator&&) noexcept;
+
+  // Self-contained: builds the neighbour list (cell list, periodic images) and evaluates.
+  // Throws painn::Error on NaN/Inf positions, unknown elements, coincident atoms, bad cells.
+  Result compute(const System& system, const Request& request = {}) const;
+
+  // Host-provided graph (local + ghost nodes) with an optional ghost exchange.
+  Result compute(const Graph& graph, const Request& request, GhostExchange* exchange) const;
+
+  const Model& model() const { return model_; }
+  Precision precision() const { return precision_; }
+  double cutoff() const { return model_.config.cutoff; }
+  void set_threads(int threads);
+
+ private:
+  Model model_;
+  Precision precision_;
+  int threads_;
+  std::unique_ptr<Evaluator> impl_;
+};
+
+// Neighbour list used by Calculator::compute(System): full list (both directions), all periodic
+// images within the cutoff, O(N) cell list. Exposed for tests and hosts.
+Graph build_graph(const System& system, const Model& model, double cutoff);
+
+}  // namespace painn

@@ -1,0 +1,74 @@
+// PaiNN model: hyperparameters, parameters (kept in double after loading, whatever the stored
+// dtype), and the safetensors model file (see docs/model-format.md).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace painn {
+
+enum class RadialBasis { bessel, gaussian };
+enum class WeightDtype { f64, f32, f16, i8 };
+
+const char* to_string(RadialBasis b);
+const char* to_string(WeightDtype d);
+WeightDtype weight_dtype_from_string(const std::string& s);  // "fp64|fp32|fp16|int8" (or f64...)
+
+struct ModelConfig {
+  int hidden = 128;               // H: features per atom (scalar channel count)
+  int layers = 3;                 // L: interaction + mixing blocks
+  int rbf = 20;                   // R: radial basis functions
+  double cutoff = 5.0;            // rc in Angstrom
+  RadialBasis basis = RadialBasis::bessel;
+  bool shared_filters = false;    // one R -> 3H filter for all layers instead of R -> 3HL
+  std::vector<int> head_hidden;   // widths of the head's hidden layers; default {H/2}
+  std::vector<int> species;       // atomic numbers, one embedding row each (order = row order)
+  double energy_scale = 1.0;      // E_i = scale * y_i + shift + reference[Z_i]
+  double energy_shift = 0.0;
+  std::vector<double> reference_energy;  // per species, eV
+};
+
+// Named sizes used across the project (all 5.0 A, Bessel basis, separate filters).
+ModelConfig preset(const std::string& name, const std::vector<int>& species);
+std::vector<std::string> preset_names();
+
+// One dense tensor in row-major order, kept in double after loading.
+struct Tensor {
+  std::vector<int64_t> shape;
+  std::vector<double> data;
+  int64_t size() const;
+};
+
+class Model {
+ public:
+  ModelConfig config;
+  std::map<std::string, Tensor> params;       // canonical names, see docs/model-format.md
+  WeightDtype stored_dtype = WeightDtype::f32;  // dtype of the weights in the file it came from
+  std::map<std::string, std::string> provenance;  // free-form, stored in the metadata
+
+  // Loading never crashes on bad input: it throws painn::Error naming the problem.
+  static Model load(const std::string& path);
+  static Model from_bytes(const std::string& bytes, const std::string& origin = "<memory>");
+  void save(const std::string& path, WeightDtype dtype) const;
+  std::string to_bytes(WeightDtype dtype) const;
+
+  // Random weights (seeded) scaled so that molecules get energies and forces of ordinary size.
+  static Model random(const ModelConfig& config, uint64_t seed);
+
+  // Parameters in the file's sense (reference energies excluded); equals the formula in the spec.
+  int64_t parameter_count() const;
+  static int64_t parameter_count_formula(const ModelConfig& c);
+  // Index of atomic number z in config.species, or -1.
+  int species_index(int z) const;
+  // Tensor names and shapes the config requires, in file order.
+  static std::vector<std::pair<std::string, std::vector<int64_t>>> expected_tensors(const ModelConfig& c);
+
+  void validate() const;  // shapes, finiteness, species; throws painn::Error
+};
+
+// Element symbols <-> atomic numbers (1..118).
+int atomic_number(const std::string& symbol);  // throws painn::Error on unknown symbol
+const std::string& element_symbol(int z);
+
+}  // namespace painn

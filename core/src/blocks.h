@@ -1,0 +1,94 @@
+// The PaiNN blocks, each with its forward and reverse computation declared side by side.
+// Conventions: q is [nodes, H]; mu is [3 * nodes, H] with row 3i + c = Cartesian component c of
+// node i; "g" prefixes a gradient dE/d(.). Only rows of local nodes (0..n_local-1) are updated;
+// ghost rows are read (neighbours) and receive gradients (reverse).
+#pragma once
+#include <array>
+#include <vector>
+
+#include "network.h"
+
+namespace painn {
+
+// Geometry of every edge, computed once per evaluation (in double, stored in T).
+template <typename T>
+struct EdgeData {
+  int R = 0;
+  const int64_t* offsets = nullptr;  // CSR by centre, n_local + 1
+  const int* neighbor = nullptr;
+  std::vector<T> dist;     // [E]
+  Mat<T> unit;             // [E, 3]  u = r / d
+  Mat<T> phi, dphi;        // [E, R]  radial basis and its derivative
+  std::vector<T> fc, dfc;  // [E]     cosine cutoff and its derivative
+};
+
+// Per-thread scratch, kept between evaluations so that steady-state runs do not allocate.
+template <typename T>
+struct ThreadScratch {
+  Mat<T> w_pre, w, g_w, g_phi, g_m;  // edge blocks [deg, 3H] / [deg, R]
+  Mat<T> g_x, g_mu;                  // scatter targets for neighbours: [nodes, 3H], [3 nodes, H]
+  std::vector<std::array<T, 4>> g_u_fc;  // per edge of the block: dE/du (3), dE/dfc
+};
+
+// ---- interaction: messages from neighbours -------------------------------------------------
+template <typename T>
+struct InteractionCache {
+  Mat<T> mu_in;   // [3 nodes, H] vectors entering the block (read as mu_j)
+  Mat<T> h1_pre;  // [nodes, H]   context1 pre-activation
+  Mat<T> x;       // [nodes, 3H]  context2 output [xs, xvr, xvv]
+};
+
+template <typename T>
+void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local,
+                         Mat<T>& q, Mat<T>& mu, InteractionCache<T>& cache);
+
+// gq, gmu: gradients w.r.t. the block's outputs on entry, w.r.t. its inputs on exit (all nodes).
+// edge_grad[e] += dE/d(r_e) from this block's filters and unit vectors.
+template <typename T>
+void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local,
+                         const InteractionCache<T>& cache, Mat<T>& gq, Mat<T>& gmu,
+                         std::vector<std::array<double, 3>>& edge_grad,
+                         std::vector<ThreadScratch<T>>& scratch);
+
+// ---- mixing: per-atom exchange between scalar and vector channels ---------------------------
+template <typename T>
+struct MixingCache {
+  Mat<T> vu;      // [3 n_local, 2H]  [V, U] per Cartesian component
+  Mat<T> norm;    // [n_local, H]     sqrt(sum_xyz V^2 + eps)
+  Mat<T> c1_pre;  // [n_local, H]     context1 pre-activation
+  Mat<T> abc;     // [n_local, 3H]    context2 output
+};
+
+template <typename T>
+void mixing_forward(const MixingWeights<T>& w, int n_local, Mat<T>& q, Mat<T>& mu, MixingCache<T>& cache);
+
+template <typename T>
+void mixing_reverse(const MixingWeights<T>& w, int n_local, const MixingCache<T>& cache, Mat<T>& gq,
+                    Mat<T>& gmu);
+
+// ---- head: per-atom energy ---------------------------------------------------------------
+template <typename T>
+struct HeadCache {
+  std::vector<Mat<T>> pre;  // pre-activation of each layer but the last
+};
+
+// Returns y [n_local] (before scale/shift/reference).
+template <typename T>
+Vec<T> head_forward(const std::vector<Dense<T>>& head, const Mat<T>& q, int n_local, HeadCache<T>& cache);
+
+// gq[0:n_local] = dE/dq given dE/dy = g_y (one value for every atom).
+template <typename T>
+void head_reverse(const std::vector<Dense<T>>& head, const Mat<T>& q, int n_local, const HeadCache<T>& cache,
+                  T g_y, Mat<T>& gq);
+
+// ---- shared helpers ----------------------------------------------------------------------
+template <typename T>
+inline T silu(T x) { return x / (T(1) + std::exp(-x)); }
+// SiLU'(x) = s (1 + x (1 - s)), s = sigmoid(x)
+template <typename T>
+inline T silu_grad(T x) {
+  const T s = T(1) / (T(1) + std::exp(-x));
+  return s * (T(1) + x * (T(1) - s));
+}
+
+}  // namespace painn

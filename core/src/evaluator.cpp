@@ -1,0 +1,177 @@
+// Orchestrates one evaluation: edge geometry, embedding, L x (interaction, mixing), head,
+// then the reverse pass in the opposite order, then forces and virials from edge gradients.
+#include "evaluator.h"
+
+#include <omp.h>
+
+#include <cmath>
+
+#include "blocks.h"
+#include "painn/error.h"
+#include "radial.h"
+
+namespace painn {
+
+namespace {
+
+void check_graph(const Graph& g, int n_species, int layers, bool has_exchange) {
+  if (g.n_local < 0 || g.n_nodes < g.n_local) throw Error("graph: need 0 <= n_local <= n_nodes");
+  if (static_cast<int>(g.species.size()) != g.n_nodes) throw Error("graph: species has the wrong length");
+  if (static_cast<int>(g.offsets.size()) != g.n_local + 1 || g.offsets[0] != 0 || g.offsets.back() != g.n_edges())
+    throw Error("graph: offsets must have n_local + 1 entries from 0 to the edge count");
+  if (g.vec.size() != g.neighbor.size()) throw Error("graph: vec and neighbor differ in length");
+  for (int i = 0; i < g.n_local; ++i)
+    if (g.offsets[i + 1] < g.offsets[i]) throw Error("graph: offsets decrease");
+  for (int k = 0; k < g.n_nodes; ++k)
+    if (g.species[k] < 0 || g.species[k] >= n_species)
+      throw Error("graph: node " + std::to_string(k) + " has species index " + std::to_string(g.species[k]) +
+                  " outside the model's " + std::to_string(n_species) + " species");
+  for (int64_t e = 0; e < g.n_edges(); ++e)
+    if (g.neighbor[e] < 0 || g.neighbor[e] >= g.n_nodes) throw Error("graph: edge neighbour index out of range");
+  if (layers > 1 && g.n_nodes > g.n_local && !has_exchange)
+    throw Error("graph: ghost nodes need a GhostExchange to stay in step between layers");
+}
+
+template <typename T>
+class EvaluatorT final : public Evaluator {
+ public:
+  explicit EvaluatorT(const Model& model) : net_(model), n_species_(static_cast<int>(model.config.species.size())) {}
+
+  Result compute(const Graph& g, const Request& req, GhostExchange* exchange) override {
+    check_graph(g, n_species_, net_.layers, exchange != nullptr);
+    const int H = net_.hidden, L = net_.layers, N = g.n_nodes, n = g.n_local;
+    const int64_t E = g.n_edges();
+    const int n_threads = omp_get_max_threads();
+    if (static_cast<int>(scratch_.size()) != n_threads) scratch_.resize(n_threads);
+    Eigen::setNbThreads(n_threads);
+
+    set_edges(g);
+
+    // Forward.
+    Mat<T> q(N, H), mu = Mat<T>::Zero(3 * N, H);
+    for (int k = 0; k < N; ++k) q.row(k) = net_.embedding.row(g.species[k]);
+    inter_.resize(L);
+    mix_.resize(L);
+    for (int l = 0; l < L; ++l) {
+      interaction_forward(net_.interaction[l], edges_, n, q, mu, inter_[l]);
+      mixing_forward(net_.mixing[l], n, q, mu, mix_[l]);
+      if (exchange && l + 1 < L) exchange->forward(q.data(), mu.data(), H);
+    }
+    const Vec<T> y = head_forward(net_.head, q, n, head_);
+
+    Result res;
+    if (req.per_atom_energy) res.atom_energy.resize(n);
+    double energy = 0.0;  // double accumulation in every precision
+    for (int i = 0; i < n; ++i) {
+      const double e_i = net_.energy_scale * static_cast<double>(y[i]) + net_.energy_shift +
+                         net_.reference_energy[g.species[i]];
+      energy += e_i;
+      if (req.per_atom_energy) res.atom_energy[i] = e_i;
+    }
+    res.energy = energy;
+    if (!req.forces) return res;
+
+    // Reverse.
+    Mat<T> gq = Mat<T>::Zero(N, H), gmu = Mat<T>::Zero(3 * N, H);
+    std::vector<std::array<double, 3>> edge_grad(E, {0.0, 0.0, 0.0});
+    head_reverse(net_.head, q, n, head_, static_cast<T>(net_.energy_scale), gq);
+    for (int l = L - 1; l >= 0; --l) {
+      if (exchange && l + 1 < L) exchange->reverse(gq.data(), gmu.data(), H);
+      mixing_reverse(net_.mixing[l], n, mix_[l], gq, gmu);
+      interaction_reverse(net_.interaction[l], edges_, n, inter_[l], gq, gmu, edge_grad, scratch_);
+    }
+
+    // Edge gradients G_e = dE/dr_e with r_e = R_j - R_i:  F_i += G_e, F_j -= G_e.
+    res.forces.assign(N, {0.0, 0.0, 0.0});
+    if (req.per_atom_virial) res.atom_virial.assign(N, std::array<double, 9>{});
+    std::array<double, 9> virial{};
+    for (int i = 0; i < n; ++i) {
+      for (int64_t e = g.offsets[i]; e < g.offsets[i + 1]; ++e) {
+        const int j = g.neighbor[e];
+        const auto& G = edge_grad[e];
+        const auto& r = g.vec[e];
+        for (int c = 0; c < 3; ++c) {
+          res.forces[i][c] += G[c];
+          res.forces[j][c] -= G[c];
+        }
+        for (int a = 0; a < 3; ++a)
+          for (int b = 0; b < 3; ++b) {
+            const double w = -r[a] * G[b];
+            virial[3 * a + b] += w;
+            if (req.per_atom_virial) {
+              res.atom_virial[i][3 * a + b] += 0.5 * w;
+              res.atom_virial[j][3 * a + b] += 0.5 * w;
+            }
+          }
+      }
+    }
+    res.virial = virial;
+    if (req.edge_gradients) res.edge_gradient = std::move(edge_grad);
+    return res;
+  }
+
+ private:
+  void set_edges(const Graph& g) {
+    const int64_t E = g.n_edges();
+    const int R = net_.rbf;
+    const double rc = net_.cutoff;
+    edges_.R = R;
+    edges_.offsets = g.offsets.data();
+    edges_.neighbor = g.neighbor.data();
+    edges_.dist.resize(E);
+    edges_.unit.resize(E, 3);
+    edges_.phi.resize(E, R);
+    edges_.dphi.resize(E, R);
+    edges_.fc.resize(E);
+    edges_.dfc.resize(E);
+    int bad = -1;
+#pragma omp parallel
+    {
+      std::vector<double> phi(R), dphi(R);
+#pragma omp for schedule(static)
+      for (int64_t e = 0; e < E; ++e) {
+        const auto& r = g.vec[e];
+        const double d = std::sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
+        if (!(d > 1e-8) || !std::isfinite(d)) {
+#pragma omp critical
+          bad = static_cast<int>(e);
+          continue;
+        }
+        edges_.dist[e] = static_cast<T>(d);
+        for (int c = 0; c < 3; ++c) edges_.unit(e, c) = static_cast<T>(r[c] / d);
+        radial_basis(net_.basis, R, rc, d, phi.data(), dphi.data());
+        for (int k = 0; k < R; ++k) {
+          edges_.phi(e, k) = static_cast<T>(phi[k]);
+          edges_.dphi(e, k) = static_cast<T>(dphi[k]);
+        }
+        double f, df;
+        cosine_cutoff(rc, d, &f, &df);
+        edges_.fc[e] = static_cast<T>(f);
+        edges_.dfc[e] = static_cast<T>(df);
+      }
+    }
+    if (bad >= 0) {
+      int i = 0;
+      while (g.offsets[i + 1] <= bad) ++i;
+      throw Error("atoms " + std::to_string(i) + " and " + std::to_string(g.neighbor[bad]) +
+                  " coincide or have a non-finite distance");
+    }
+  }
+
+  Network<T> net_;
+  int n_species_;
+  EdgeData<T> edges_;
+  std::vector<InteractionCache<T>> inter_;
+  std::vector<MixingCache<T>> mix_;
+  HeadCache<T> head_;
+  std::vector<ThreadScratch<T>> scratch_;
+};
+
+}  // namespace
+
+std::unique_ptr<Evaluator> make_evaluator(const Model& model, Precision precision) {
+  if (precision == Precision::fp64) return std::make_unique<EvaluatorT<double>>(model);
+  return std::make_unique<EvaluatorT<float>>(model);
+}
+
+}  // namespace painn

@@ -1,0 +1,181 @@
+// Interaction block: each atom gathers filtered messages from its neighbours.
+//   x = context2(SiLU(context1(q)))                   [xs, xvr, xvv] per node
+//   W_e = (A phi(d_e) + a) * fc(d_e)                   edge filter, [Ws, Wvr, Wvv]
+//   q_i  += sum_e Ws_e * xs_j
+//   mu_i += sum_e (Wvr_e * xvr_j) u_e + (Wvv_e * xvv_j) mu_j
+// The reverse pass walks the same edges in the same order: scatter-adds of the forward become
+// gathers (into the centre) and the gathers become scatter-adds (into neighbours, per thread).
+#include <omp.h>
+
+#include "blocks.h"
+
+namespace painn {
+
+namespace {
+
+// Filter block for the k edges of one centre starting at e0: w_pre = phi A^T + a, w = w_pre fc.
+template <typename T>
+void edge_filter(const InteractionWeights<T>& w, const EdgeData<T>& edges, int64_t e0, int k, Mat<T>& w_pre,
+                 Mat<T>& w_cut) {
+  const int H3 = static_cast<int>(w.filter.rows());
+  w_pre.resize(k, H3);
+  w_pre.noalias() = edges.phi.middleRows(e0, k) * w.filter.transpose();
+  w_pre.rowwise() += w.filter_bias;
+  w_cut.resize(k, H3);
+  for (int r = 0; r < k; ++r) w_cut.row(r) = w_pre.row(r) * edges.fc[e0 + r];
+}
+
+template <typename T>
+void dense_forward(const Dense<T>& d, const Mat<T>& in, Mat<T>& out) {
+  out.noalias() = in * d.weight.transpose();
+  out.rowwise() += d.bias;
+}
+
+}  // namespace
+
+template <typename T>
+void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local, Mat<T>& q,
+                         Mat<T>& mu, InteractionCache<T>& cache) {
+  const int H = static_cast<int>(q.cols());
+  cache.mu_in = mu;
+  dense_forward(w.context1, q, cache.h1_pre);
+  const Mat<T> h1 = cache.h1_pre.unaryExpr([](T v) { return silu(v); });
+  dense_forward(w.context2, h1, cache.x);
+
+#pragma omp parallel
+  {
+    Mat<T> w_pre, w_cut;
+#pragma omp for schedule(dynamic, 16)
+    for (int i = 0; i < n_local; ++i) {
+      const int64_t e0 = edges.offsets[i];
+      const int k = static_cast<int>(edges.offsets[i + 1] - e0);
+      if (k == 0) continue;
+      edge_filter(w, edges, e0, k, w_pre, w_cut);
+      T* qi = &q(i, 0);
+      T* mui = &mu(3 * i, 0);
+      for (int r = 0; r < k; ++r) {
+        const int64_t e = e0 + r;
+        const int j = edges.neighbor[e];
+        const T* xj = &cache.x(j, 0);
+        const T* muj = &cache.mu_in(3 * j, 0);
+        const T* we = &w_cut(r, 0);
+        const T u0 = edges.unit(e, 0), u1 = edges.unit(e, 1), u2 = edges.unit(e, 2);
+        for (int h = 0; h < H; ++h) {
+          qi[h] += we[h] * xj[h];
+          const T m_vr = we[H + h] * xj[H + h];
+          const T m_vv = we[2 * H + h] * xj[2 * H + h];
+          mui[h] += m_vr * u0 + m_vv * muj[h];
+          mui[H + h] += m_vr * u1 + m_vv * muj[H + h];
+          mui[2 * H + h] += m_vr * u2 + m_vv * muj[2 * H + h];
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local,
+                         const InteractionCache<T>& cache, Mat<T>& gq, Mat<T>& gmu,
+                         std::vector<std::array<double, 3>>& edge_grad, std::vector<ThreadScratch<T>>& scratch) {
+  const int H = static_cast<int>(gq.cols());
+  const int n_nodes = static_cast<int>(gq.rows());
+  const int R = edges.R;
+  const int n_threads = static_cast<int>(scratch.size());
+
+#pragma omp parallel num_threads(n_threads)
+  {
+    ThreadScratch<T>& t = scratch[omp_get_thread_num()];
+    t.g_x.setZero(n_nodes, 3 * H);   // dE/dx_j collected from this thread's edges
+    t.g_mu.setZero(3 * n_nodes, H);  // dE/dmu_j likewise
+#pragma omp for schedule(dynamic, 16)
+    for (int i = 0; i < n_local; ++i) {
+      const int64_t e0 = edges.offsets[i];
+      const int k = static_cast<int>(edges.offsets[i + 1] - e0);
+      if (k == 0) continue;
+      edge_filter(w, edges, e0, k, t.w_pre, t.w);
+      t.g_w.resize(k, 3 * H);
+      const T* gqi = &gq(i, 0);
+      const T* gmui = &gmu(3 * i, 0);
+      auto& g_u_fc = t.g_u_fc;
+      g_u_fc.resize(k);
+      for (int r = 0; r < k; ++r) {
+        const int64_t e = e0 + r;
+        const int j = edges.neighbor[e];
+        const T* xj = &cache.x(j, 0);
+        const T* muj = &cache.mu_in(3 * j, 0);
+        const T* we = &t.w(r, 0);
+        T* gx = &t.g_x(j, 0);
+        T* gmuj = &t.g_mu(3 * j, 0);
+        T* gw = &t.g_w(r, 0);
+        const T u0 = edges.unit(e, 0), u1 = edges.unit(e, 1), u2 = edges.unit(e, 2);
+        T gu0 = 0, gu1 = 0, gu2 = 0;
+        for (int h = 0; h < H; ++h) {
+          const T g0 = gmui[h], g1 = gmui[H + h], g2 = gmui[2 * H + h];
+          // gradients of the three message parts m_s, m_vr, m_vv
+          const T g_ms = gqi[h];
+          const T g_mvr = g0 * u0 + g1 * u1 + g2 * u2;
+          const T g_mvv = g0 * muj[h] + g1 * muj[H + h] + g2 * muj[2 * H + h];
+          // m = W * x  ->  dW = g_m * x,  dx_j += g_m * W
+          gw[h] = g_ms * xj[h];
+          gw[H + h] = g_mvr * xj[H + h];
+          gw[2 * H + h] = g_mvv * xj[2 * H + h];
+          gx[h] += g_ms * we[h];
+          gx[H + h] += g_mvr * we[H + h];
+          gx[2 * H + h] += g_mvv * we[2 * H + h];
+          // m_vr u  ->  du += m_vr g;   m_vv mu_j  ->  dmu_j += m_vv g
+          const T m_vr = we[H + h] * xj[H + h];
+          const T m_vv = we[2 * H + h] * xj[2 * H + h];
+          gu0 += m_vr * g0;
+          gu1 += m_vr * g1;
+          gu2 += m_vr * g2;
+          gmuj[h] += m_vv * g0;
+          gmuj[H + h] += m_vv * g1;
+          gmuj[2 * H + h] += m_vv * g2;
+        }
+        // W = w_pre * fc  ->  dfc = <dW, w_pre>,  dw_pre = dW * fc
+        const T g_fc = t.g_w.row(r).dot(t.w_pre.row(r));
+        t.g_w.row(r) *= edges.fc[e];
+        g_u_fc[r] = {gu0, gu1, gu2, g_fc};
+      }
+      // w_pre = phi A^T + a  ->  dphi = dw_pre A
+      t.g_phi.resize(k, R);
+      t.g_phi.noalias() = t.g_w * w.filter;
+      for (int r = 0; r < k; ++r) {
+        const int64_t e = e0 + r;
+        // d -> phi(d), fc(d);   u = r / d  ->  dr = (du - (du.u) u) / d
+        T g_d = g_u_fc[r][3] * edges.dfc[e];
+        for (int n = 0; n < R; ++n) g_d += t.g_phi(r, n) * edges.dphi(e, n);
+        const T u[3] = {edges.unit(e, 0), edges.unit(e, 1), edges.unit(e, 2)};
+        const T gu_dot_u = g_u_fc[r][0] * u[0] + g_u_fc[r][1] * u[1] + g_u_fc[r][2] * u[2];
+        const T inv_d = T(1) / edges.dist[e];
+        for (int c = 0; c < 3; ++c)
+          edge_grad[e][c] += static_cast<double>(g_d * u[c] + (g_u_fc[r][c] - gu_dot_u * u[c]) * inv_d);
+      }
+    }
+  }
+  // Sum the per-thread scatter targets.
+  Mat<T>& g_x = scratch[0].g_x;
+  Mat<T>& g_mu = scratch[0].g_mu;
+  for (int k = 1; k < n_threads; ++k) {
+    g_x += scratch[k].g_x;
+    g_mu += scratch[k].g_mu;
+  }
+  gmu += g_mu;
+  // x = context2(SiLU(context1(q)))  ->  dq += ((dx C2) * SiLU'(h1_pre)) C1
+  Mat<T> g_h1 = g_x * w.context2.weight;
+  g_h1.array() *= cache.h1_pre.unaryExpr([](T v) { return silu_grad(v); }).array();
+  gq.noalias() += g_h1 * w.context1.weight;
+}
+
+template void interaction_forward<float>(const InteractionWeights<float>&, const EdgeData<float>&, int,
+                                         Mat<float>&, Mat<float>&, InteractionCache<float>&);
+template void interaction_forward<double>(const InteractionWeights<double>&, const EdgeData<double>&, int,
+                                          Mat<double>&, Mat<double>&, InteractionCache<double>&);
+template void interaction_reverse<float>(const InteractionWeights<float>&, const EdgeData<float>&, int,
+                                         const InteractionCache<float>&, Mat<float>&, Mat<float>&,
+                                         std::vector<std::array<double, 3>>&, std::vector<ThreadScratch<float>>&);
+template void interaction_reverse<double>(const InteractionWeights<double>&, const EdgeData<double>&, int,
+                                          const InteractionCache<double>&, Mat<double>&, Mat<double>&,
+                                          std::vector<std::array<double, 3>>&, std::vector<ThreadScratch<double>>&);
+
+}  // namespace painn

@@ -1,0 +1,101 @@
+// Mixing block: per atom, scalar and vector channels exchange information.
+//   [V, U] = mu M^T (per Cartesian component);  n = sqrt(sum_xyz V^2 + eps)
+//   [a, b, c] = context2(SiLU(context1([q, n])))
+//   q += a + c * sum_xyz V U;   mu += b * U
+#include <cmath>
+
+#include "blocks.h"
+
+namespace painn {
+
+namespace {
+// eps inside the norm keeps its gradient V / n finite where V = 0 (every atom at layer 0).
+constexpr double kNormEps = 1e-8;
+}  // namespace
+
+template <typename T>
+void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, MixingCache<T>& cache) {
+  const int H = static_cast<int>(q.cols());
+  cache.vu.noalias() = mu.topRows(3 * n) * w.vector_mix.transpose();
+  cache.norm.resize(n, H);
+  Mat<T> ctx(n, 2 * H);
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < n; ++i) {
+    for (int h = 0; h < H; ++h) {
+      const T v0 = cache.vu(3 * i, h), v1 = cache.vu(3 * i + 1, h), v2 = cache.vu(3 * i + 2, h);
+      cache.norm(i, h) = std::sqrt(v0 * v0 + v1 * v1 + v2 * v2 + T(kNormEps));
+    }
+  }
+  ctx.leftCols(H) = q.topRows(n);
+  ctx.rightCols(H) = cache.norm;
+  cache.c1_pre.noalias() = ctx * w.context1.weight.transpose();
+  cache.c1_pre.rowwise() += w.context1.bias;
+  const Mat<T> c1 = cache.c1_pre.unaryExpr([](T v) { return silu(v); });
+  cache.abc.noalias() = c1 * w.context2.weight.transpose();
+  cache.abc.rowwise() += w.context2.bias;
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < n; ++i) {
+    for (int h = 0; h < H; ++h) {
+      const T a = cache.abc(i, h), b = cache.abc(i, H + h), c = cache.abc(i, 2 * H + h);
+      T vu = 0;
+      for (int k = 0; k < 3; ++k) {
+        const T U = cache.vu(3 * i + k, H + h);
+        vu += cache.vu(3 * i + k, h) * U;
+        mu(3 * i + k, h) += b * U;
+      }
+      q(i, h) += a + c * vu;
+    }
+  }
+}
+
+template <typename T>
+void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cache, Mat<T>& gq, Mat<T>& gmu) {
+  const int H = static_cast<int>(gq.cols());
+  Mat<T> g_abc(n, 3 * H), g_vu(3 * n, 2 * H);
+  // q += a + c s (s = sum V U), mu += b U
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < n; ++i) {
+    for (int h = 0; h < H; ++h) {
+      const T b = cache.abc(i, H + h), c = cache.abc(i, 2 * H + h);
+      const T g = gq(i, h);
+      T s = 0, g_b = 0;
+      for (int k = 0; k < 3; ++k) {
+        s += cache.vu(3 * i + k, h) * cache.vu(3 * i + k, H + h);
+        g_b += gmu(3 * i + k, h) * cache.vu(3 * i + k, H + h);
+      }
+      g_abc(i, h) = g;          // da
+      g_abc(i, H + h) = g_b;    // db
+      g_abc(i, 2 * H + h) = g * s;  // dc
+      const T g_s = g * c;
+      for (int k = 0; k < 3; ++k) {
+        const T V = cache.vu(3 * i + k, h), U = cache.vu(3 * i + k, H + h);
+        g_vu(3 * i + k, h) = g_s * U;                          // dV from s
+        g_vu(3 * i + k, H + h) = g_s * V + gmu(3 * i + k, h) * b;  // dU from s and from b U
+      }
+    }
+  }
+  // [a, b, c] = context2(SiLU(context1([q, n])))
+  Mat<T> g_c1 = g_abc * w.context2.weight;
+  g_c1.array() *= cache.c1_pre.unaryExpr([](T v) { return silu_grad(v); }).array();
+  const Mat<T> g_ctx = g_c1 * w.context1.weight;  // [n, 2H]
+  gq.topRows(n) += g_ctx.leftCols(H);
+  // n = sqrt(sum V^2 + eps)  ->  dV += dn V / n
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < n; ++i)
+    for (int h = 0; h < H; ++h) {
+      const T g_n = g_ctx(i, H + h) / cache.norm(i, h);
+      for (int k = 0; k < 3; ++k) g_vu(3 * i + k, h) += g_n * cache.vu(3 * i + k, h);
+    }
+  // [V, U] = mu M^T  ->  dmu += [dV, dU] M
+  gmu.topRows(3 * n).noalias() += g_vu * w.vector_mix;
+}
+
+template void mixing_forward<float>(const MixingWeights<float>&, int, Mat<float>&, Mat<float>&, MixingCache<float>&);
+template void mixing_forward<double>(const MixingWeights<double>&, int, Mat<double>&, Mat<double>&,
+                                     MixingCache<double>&);
+template void mixing_reverse<float>(const MixingWeights<float>&, int, const MixingCache<float>&, Mat<float>&,
+                                    Mat<float>&);
+template void mixing_reverse<double>(const MixingWeights<double>&, int, const MixingCache<double>&, Mat<double>&,
+                                     Mat<double>&);
+
+}  // namespace painn

@@ -1,0 +1,262 @@
+// Reading and writing the painn-md safetensors model file (docs/model-format.md).
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "painn/error.h"
+#include "painn/model.h"
+#include "safetensors.h"
+
+namespace painn {
+
+namespace {
+
+constexpr int kFormatVersion = 1;
+
+std::string format_double(double x) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+
+const std::string& need(const std::map<std::string, std::string>& meta, const std::string& key,
+                        const std::string& where) {
+  auto it = meta.find(key);
+  if (it == meta.end()) throw Error(where + "metadata key '" + key + "' is missing");
+  return it->second;
+}
+
+int parse_int(const std::string& s, const std::string& key, const std::string& where) {
+  try {
+    size_t pos = 0;
+    long v = std::stol(s, &pos);
+    if (pos != s.size()) throw std::invalid_argument("trailing");
+    return static_cast<int>(v);
+  } catch (const std::exception&) {
+    throw Error(where + "metadata '" + key + "' = '" + s + "' is not an integer");
+  }
+}
+
+double parse_double(const std::string& s, const std::string& key, const std::string& where) {
+  try {
+    size_t pos = 0;
+    double v = std::stod(s, &pos);
+    if (pos != s.size()) throw std::invalid_argument("trailing");
+    if (!std::isfinite(v)) throw Error(where + "metadata '" + key + "' is not finite");
+    return v;
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception&) {
+    throw Error(where + "metadata '" + key + "' = '" + s + "' is not a number");
+  }
+}
+
+std::vector<int> parse_int_list(const std::string& s, const std::string& key, const std::string& where) {
+  try {
+    auto j = nlohmann::json::parse(s);
+    return j.get<std::vector<int>>();
+  } catch (const std::exception&) {
+    throw Error(where + "metadata '" + key + "' = '" + s + "' is not a JSON list of integers");
+  }
+}
+
+bool is_matrix_weight(const std::string& name, const std::vector<int64_t>& shape) {
+  return shape.size() == 2 && name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0;
+}
+
+}  // namespace
+
+Model Model::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open model file '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return from_bytes(ss.str(), path);
+}
+
+Model Model::from_bytes(const std::string& bytes, const std::string& origin) {
+  const std::string where = "model file " + origin + ": ";
+  SafetensorsFile f = parse_safetensors(bytes, origin);
+  const auto& meta = f.metadata;
+  auto fmt = meta.find("format");
+  if (fmt == meta.end() || fmt->second != "painn-md")
+    throw Error(where + "not a PaiNN-MD model (metadata 'format' is " +
+                (fmt == meta.end() ? std::string("missing") : "'" + fmt->second + "'") + ", expected 'painn-md')");
+  const int version = parse_int(need(meta, "format_version", where), "format_version", where);
+  if (version != kFormatVersion)
+    throw Error(where + "format_version " + std::to_string(version) + " is not supported (this build reads version " +
+                std::to_string(kFormatVersion) + ")");
+  Model m;
+  ModelConfig& c = m.config;
+  c.hidden = parse_int(need(meta, "hidden", where), "hidden", where);
+  c.layers = parse_int(need(meta, "layers", where), "layers", where);
+  c.rbf = parse_int(need(meta, "rbf", where), "rbf", where);
+  c.cutoff = parse_double(need(meta, "cutoff", where), "cutoff", where);
+  const std::string& basis = need(meta, "radial_basis", where);
+  if (basis == "bessel") c.basis = RadialBasis::bessel;
+  else if (basis == "gaussian") c.basis = RadialBasis::gaussian;
+  else throw Error(where + "radial_basis '" + basis + "' is unknown (expected bessel or gaussian)");
+  if (need(meta, "cutoff_function", where) != "cosine")
+    throw Error(where + "cutoff_function '" + meta.at("cutoff_function") + "' is unknown (expected cosine)");
+  if (need(meta, "activation", where) != "silu")
+    throw Error(where + "activation '" + meta.at("activation") + "' is unknown (expected silu)");
+  const std::string& shared = need(meta, "shared_filters", where);
+  if (shared != "true" && shared != "false") throw Error(where + "shared_filters must be 'true' or 'false'");
+  c.shared_filters = shared == "true";
+  c.head_hidden = parse_int_list(need(meta, "head_hidden", where), "head_hidden", where);
+  c.species = parse_int_list(need(meta, "species", where), "species", where);
+  c.energy_scale = parse_double(need(meta, "energy_scale", where), "energy_scale", where);
+  c.energy_shift = parse_double(need(meta, "energy_shift", where), "energy_shift", where);
+  if (need(meta, "units_length", where) != "angstrom" || need(meta, "units_energy", where) != "eV")
+    throw Error(where + "units must be angstrom and eV (found " + meta.at("units_length") + ", " +
+                meta.at("units_energy") + ")");
+  m.stored_dtype = weight_dtype_from_string(need(meta, "weight_dtype", where));
+  if (auto p = meta.find("provenance"); p != meta.end()) {
+    try {
+      auto j = nlohmann::json::parse(p->second);
+      for (auto it = j.begin(); it != j.end(); ++it)
+        m.provenance[it.key()] = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    } catch (const std::exception&) {
+      throw Error(where + "metadata 'provenance' is not a JSON object");
+    }
+  }
+  // Guard sizes before allocating anything from them.
+  try {
+    ModelConfig probe = c;
+    probe.reference_energy.assign(c.species.size(), 0.0);
+    Model tmp;
+    tmp.config = probe;
+    for (const auto& [name, shape] : expected_tensors(probe)) {
+      Tensor t; t.shape = shape; t.data.resize(static_cast<size_t>(t.size()));
+      tmp.params[name] = std::move(t);
+    }
+    tmp.validate();  // hyperparameter ranges and species checks
+  } catch (const Error& e) {
+    throw Error(where + e.what());
+  }
+
+  auto take = [&](const std::string& name) -> RawTensor& {
+    auto it = f.tensors.find(name);
+    if (it == f.tensors.end()) throw Error(where + "missing tensor '" + name + "'");
+    return it->second;
+  };
+  const RawTensor& ref = take("energy.reference");
+  if (ref.dtype != "F64" || ref.shape != std::vector<int64_t>{static_cast<int64_t>(c.species.size())})
+    throw Error(where + "tensor 'energy.reference' must be F64 of shape [" + std::to_string(c.species.size()) + "]");
+  c.reference_energy = decode_to_double(ref);
+  size_t used = 1;
+  for (const auto& [name, shape] : expected_tensors(c)) {
+    RawTensor& raw = take(name);
+    ++used;
+    Tensor t;
+    t.shape = raw.shape;
+    if (raw.shape != shape) {
+      std::string want, got;
+      for (auto s : shape) want += (want.empty() ? "" : ",") + std::to_string(s);
+      for (auto s : raw.shape) got += (got.empty() ? "" : ",") + std::to_string(s);
+      throw Error(where + "tensor '" + name + "' has shape [" + got + "], expected [" + want + "]");
+    }
+    t.data = decode_to_double(raw);
+    if (raw.dtype == "I8") {
+      if (!is_matrix_weight(name, shape)) throw Error(where + "tensor '" + name + "' may not be stored as I8");
+      const RawTensor& sc = take(name + ".scale");
+      ++used;
+      if (sc.dtype != "F32" || sc.shape != std::vector<int64_t>{shape[0]})
+        throw Error(where + "tensor '" + name + ".scale' must be F32 of shape [" + std::to_string(shape[0]) + "]");
+      const std::vector<double> scale = decode_to_double(sc);
+      for (int64_t r = 0; r < shape[0]; ++r) {
+        if (!std::isfinite(scale[r]) || scale[r] < 0) throw Error(where + "tensor '" + name + ".scale' has a bad value");
+        for (int64_t k = 0; k < shape[1]; ++k) t.data[r * shape[1] + k] *= scale[r];
+      }
+    }
+    m.params[name] = std::move(t);
+  }
+  if (used != f.tensors.size()) {
+    for (const auto& [name, raw] : f.tensors)
+      if (name != "energy.reference" && !m.params.count(name) &&
+          !(name.size() > 6 && name.compare(name.size() - 6, 6, ".scale") == 0 && m.params.count(name.substr(0, name.size() - 6))))
+        throw Error(where + "unexpected tensor '" + name + "' for this architecture");
+  }
+  try {
+    m.validate();
+  } catch (const Error& e) {
+    throw Error(where + e.what());
+  }
+  return m;
+}
+
+std::string Model::to_bytes(WeightDtype dtype) const {
+  validate();
+  SafetensorsFile f;
+  const ModelConfig& c = config;
+  auto& meta = f.metadata;
+  meta["format"] = "painn-md";
+  meta["format_version"] = std::to_string(kFormatVersion);
+  meta["hidden"] = std::to_string(c.hidden);
+  meta["layers"] = std::to_string(c.layers);
+  meta["rbf"] = std::to_string(c.rbf);
+  meta["cutoff"] = format_double(c.cutoff);
+  meta["radial_basis"] = to_string(c.basis);
+  meta["cutoff_function"] = "cosine";
+  meta["activation"] = "silu";
+  meta["shared_filters"] = c.shared_filters ? "true" : "false";
+  meta["head_hidden"] = nlohmann::json(c.head_hidden).dump();
+  meta["species"] = nlohmann::json(c.species).dump();
+  meta["energy_scale"] = format_double(c.energy_scale);
+  meta["energy_shift"] = format_double(c.energy_shift);
+  meta["units_length"] = "angstrom";
+  meta["units_energy"] = "eV";
+  meta["weight_dtype"] = to_string(dtype);
+  nlohmann::json prov = nlohmann::json::object();
+  for (const auto& [k, v] : provenance) prov[k] = v;
+  meta["provenance"] = prov.dump();
+
+  f.tensors["energy.reference"] = encode(c.reference_energy, {static_cast<int64_t>(c.species.size())}, "F64");
+  for (const auto& [name, t] : params) {
+    switch (dtype) {
+      case WeightDtype::f64: f.tensors[name] = encode(t.data, t.shape, "F64"); break;
+      case WeightDtype::f32: f.tensors[name] = encode(t.data, t.shape, "F32"); break;
+      case WeightDtype::f16: f.tensors[name] = encode(t.data, t.shape, "F16"); break;
+      case WeightDtype::i8: {
+        if (!is_matrix_weight(name, t.shape)) {  // biases stay F32
+          f.tensors[name] = encode(t.data, t.shape, "F32");
+          break;
+        }
+        // Symmetric per-output-channel (row) quantization: w = q * scale, q in [-127, 127].
+        const int64_t rows = t.shape[0], cols = t.shape[1];
+        std::vector<double> scale(rows);
+        RawTensor q;
+        q.dtype = "I8";
+        q.shape = t.shape;
+        q.bytes.resize(static_cast<size_t>(rows * cols));
+        for (int64_t r = 0; r < rows; ++r) {
+          double amax = 0.0;
+          for (int64_t k = 0; k < cols; ++k) amax = std::max(amax, std::fabs(t.data[r * cols + k]));
+          const float s = amax > 0 ? static_cast<float>(amax / 127.0) : 1.0f;  // stored as F32
+          scale[r] = s;
+          for (int64_t k = 0; k < cols; ++k) {
+            double v = std::nearbyint(t.data[r * cols + k] / static_cast<double>(s));
+            v = std::min(127.0, std::max(-127.0, v));
+            q.bytes[r * cols + k] = static_cast<char>(static_cast<int8_t>(v));
+          }
+        }
+        f.tensors[name] = std::move(q);
+        f.tensors[name + ".scale"] = encode(scale, {rows}, "F32");
+        break;
+      }
+    }
+  }
+  return serialize_safetensors(f);
+}
+
+void Model::save(const std::string& path, WeightDtype dtype) const {
+  const std::string bytes = to_bytes(dtype);
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw Error("cannot write model file '" + path + "'");
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw Error("error while writing model file '" + path + "'");
+}
+
+}  // namespace painn

@@ -1,0 +1,38 @@
+// Radial basis functions and the cosine cutoff, each with its derivative beside it.
+// Evaluated in double from the double edge length, then stored in the compute type.
+#pragma once
+#include <cmath>
+
+#include "painn/model.h"
+
+namespace painn {
+
+// phi[n] and dphi[n] = d phi[n] / dd for n = 0..R-1 at distance d (0 < d < rc).
+inline void radial_basis(RadialBasis basis, int R, double rc, double d, double* phi, double* dphi) {
+  if (basis == RadialBasis::bessel) {
+    // phi_n = sin(k d) / d with k = n pi / rc;  phi_n' = (k d cos(k d) - sin(k d)) / d^2
+    for (int n = 0; n < R; ++n) {
+      const double k = (n + 1) * M_PI / rc;
+      const double s = std::sin(k * d), c = std::cos(k * d);
+      phi[n] = s / d;
+      dphi[n] = (k * d * c - s) / (d * d);
+    }
+  } else {
+    // phi_n = exp(-(d - c_n)^2 / (2 w^2)), c_n = n w, w = rc / (R - 1);  phi_n' = -(d - c_n)/w^2 phi_n
+    const double w = rc / (R - 1);
+    for (int n = 0; n < R; ++n) {
+      const double x = d - n * w;
+      phi[n] = std::exp(-0.5 * x * x / (w * w));
+      dphi[n] = -x / (w * w) * phi[n];
+    }
+  }
+}
+
+// f(d) = (cos(pi d / rc) + 1) / 2 inside the cutoff;  f'(d) = -(pi / (2 rc)) sin(pi d / rc)
+inline void cosine_cutoff(double rc, double d, double* f, double* df) {
+  if (d >= rc) { *f = 0.0; *df = 0.0; return; }
+  *f = 0.5 * (std::cos(M_PI * d / rc) + 1.0);
+  *df = -0.5 * M_PI / rc * std::sin(M_PI * d / rc);
+}
+
+}  // namespace painn

@@ -1,0 +1,93 @@
+// Forces and virials against finite differences of the energy (fp64).
+#include <gtest/gtest.h>
+
+#include "fixtures.h"
+
+using namespace painn;
+using namespace painn::test;
+
+namespace {
+
+void check_forces_fd(const Model& m, const System& s0, double rel_tol) {
+  Calculator calc(m, Precision::fp64, 2);
+  const Result r = calc.compute(s0);
+  const double h = 1e-4;  // five-point stencil: truncation O(h^4), round-off ~1e-16 |E| / h
+  const double scale = max_abs(r.forces);
+  ASSERT_GT(scale, 1e-3);
+  double worst = 0;
+  for (size_t i = 0; i < s0.positions.size(); ++i)
+    for (int c = 0; c < 3; ++c) {
+      auto energy_at = [&](double dx) {
+        System t = s0;
+        t.positions[i][c] += dx;
+        return calc.compute(t, {false}).energy;
+      };
+      const double fd = -(8 * (energy_at(h) - energy_at(-h)) - (energy_at(2 * h) - energy_at(-2 * h))) / (12 * h);
+      worst = std::max(worst, std::fabs(fd - r.forces[i][c]) / scale);
+    }
+  EXPECT_LT(worst, rel_tol);
+}
+
+// dE/d(strain) = -virial: deform positions and cell by (I + eps) and difference the energy.
+void check_virial_fd(const Model& m, const System& s0, double rel_tol) {
+  Calculator calc(m, Precision::fp64, 2);
+  const Result r = calc.compute(s0);
+  double scale = 0;
+  for (double w : r.virial) scale = std::max(scale, std::fabs(w));
+  ASSERT_GT(scale, 1e-4);
+  const double h = 1e-6;
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) {
+      double e[2];
+      for (int sign = 0; sign < 2; ++sign) {
+        System s = s0;
+        const double eps = sign ? -h : h;
+        auto deform = [&](std::array<double, 3>& v) { v[b] += eps * v[a]; };  // v' = v (I + eps e_a e_b)
+        for (auto& p : s.positions) deform(p);
+        for (auto& row : s.cell) deform(row);
+        e[sign] = calc.compute(s, {false}).energy;
+      }
+      const double dE = (e[0] - e[1]) / (2 * h);
+      EXPECT_NEAR(dE, -r.virial[3 * a + b], rel_tol * scale) << "component " << a << b;
+    }
+}
+
+}  // namespace
+
+TEST(Derivatives, MoleculeForcesMatchFiniteDifferences) {
+  check_forces_fd(small_model("ultratiny"), random_cluster(12, 5.0, 1), 1e-7);
+  check_forces_fd(small_model("compact"), random_cluster(10, 4.5, 2), 1e-7);
+}
+
+TEST(Derivatives, GaussianBasisAndSharedFilters) {
+  ModelConfig c = preset("tiny", {1, 6, 7, 8});
+  c.basis = RadialBasis::gaussian;
+  c.shared_filters = true;
+  c.head_hidden = {24, 12};
+  c.reference_energy = {1, 2, 3, 4};
+  check_forces_fd(Model::random(c, 11), random_cluster(10, 4.5, 5), 1e-7);
+}
+
+TEST(Derivatives, PeriodicTriclinicForcesAndVirial) {
+  const Model m = small_model("ultratiny", 4);
+  const System s = random_periodic(16, triclinic_cell(7.0, 7.5, 8.0), 3);
+  check_forces_fd(m, s, 1e-7);
+  check_virial_fd(m, s, 1e-6);
+}
+
+TEST(Derivatives, SmallCellWithManyImages) {
+  // Cell edges ~3 A < cutoff 5 A: each atom sees several images of each neighbour (and itself).
+  const Model m = small_model("ultratiny", 5);
+  const System s = random_periodic(3, triclinic_cell(3.0, 3.2, 3.4), 9, 1.2);
+  ASSERT_EQ(s.positions.size(), 3u);
+  check_forces_fd(m, s, 1e-7);
+  check_virial_fd(m, s, 1e-6);
+}
+
+TEST(Derivatives, MixedPeriodicitySlab) {
+  const Model m = small_model("ultratiny", 6);
+  System s = random_periodic(14, triclinic_cell(6.0, 6.5, 7.0), 4);
+  s.pbc = {true, true, false};
+  s.cell[2] = {0.0, 0.0, 0.0};  // a non-periodic direction needs no vector
+  check_forces_fd(m, s, 1e-7);
+}
