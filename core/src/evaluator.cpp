@@ -4,6 +4,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "blocks.h"
@@ -13,6 +14,8 @@
 namespace painn {
 
 namespace {
+
+constexpr int kAtomsPerThread = 32;
 
 void check_graph(const Graph& g, int n_species, int layers, bool has_exchange) {
   if (g.n_local < 0 || g.n_nodes < g.n_local) throw Error("graph: need 0 <= n_local <= n_nodes");
@@ -41,7 +44,9 @@ class EvaluatorT final : public Evaluator {
     check_graph(g, n_species_, net_.layers, exchange != nullptr);
     const int H = net_.hidden, L = net_.layers, N = g.n_nodes, n = g.n_local;
     const int64_t E = g.n_edges();
-    const int n_threads = omp_get_max_threads();
+    // Small systems run faster on one thread than paying OpenMP's fork/join per block.
+    const int n_threads = std::max(1, std::min(omp_get_max_threads(), n / kAtomsPerThread));
+    omp_set_num_threads(n_threads);
     if (static_cast<int>(scratch_.size()) != n_threads) scratch_.resize(n_threads);
     Eigen::setNbThreads(n_threads);
 

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# One command for every test: installs what is missing, builds, runs the whole suite via ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+cd build
+ctest --output-on-failure -j"$(nproc)" "$@"
