@@ -28,11 +28,14 @@ struct ThreadScratch {
   Mat<T> w_pre, w, g_w, g_phi, g_m;  // edge blocks [deg, 3H] / [deg, R]
   Mat<T> g_x, g_mu;                  // scatter targets for neighbours: [nodes, 3H], [3 nodes, H]
   std::vector<std::array<T, 4>> g_u_fc;  // per edge of the block: dE/du (3), dE/dfc
+  Mat<T> g_filter;                   // [3H, R] this thread's share of dE/dA (parameter gradients)
+  RowVec<T> g_filter_bias;           // [3H]
 };
 
 // ---- interaction: messages from neighbours -------------------------------------------------
 template <typename T>
 struct InteractionCache {
+  Mat<T> q_in;    // [nodes, H]   scalars entering the block (kept for parameter gradients)
   Mat<T> mu_in;   // [3 nodes, H] vectors entering the block (read as mu_j)
   Mat<T> h1_pre;  // [nodes, H]   context1 pre-activation
   Mat<T> x;       // [nodes, 3H]  context2 output [xs, xvr, xvv]
@@ -44,15 +47,17 @@ void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edge
 
 // gq, gmu: gradients w.r.t. the block's outputs on entry, w.r.t. its inputs on exit (all nodes).
 // edge_grad[e] += dE/d(r_e) from this block's filters and unit vectors.
+// grad (optional): dE/d(weights) is added to it (same layout as the weights).
 template <typename T>
 void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local,
                          const InteractionCache<T>& cache, Mat<T>& gq, Mat<T>& gmu,
                          std::vector<std::array<double, 3>>& edge_grad,
-                         std::vector<ThreadScratch<T>>& scratch);
+                         std::vector<ThreadScratch<T>>& scratch, InteractionWeights<T>* grad);
 
 // ---- mixing: per-atom exchange between scalar and vector channels ---------------------------
 template <typename T>
 struct MixingCache {
+  Mat<T> q_in, mu_in;  // [n_local, H], [3 n_local, H] entering the block (parameter gradients)
   Mat<T> vu;      // [3 n_local, 2H]  [V, U] per Cartesian component
   Mat<T> norm;    // [n_local, H]     sqrt(sum_xyz V^2 + eps)
   Mat<T> c1_pre;  // [n_local, H]     context1 pre-activation
@@ -64,12 +69,13 @@ void mixing_forward(const MixingWeights<T>& w, int n_local, Mat<T>& q, Mat<T>& m
 
 template <typename T>
 void mixing_reverse(const MixingWeights<T>& w, int n_local, const MixingCache<T>& cache, Mat<T>& gq,
-                    Mat<T>& gmu);
+                    Mat<T>& gmu, MixingWeights<T>* grad);
 
 // ---- head: per-atom energy ---------------------------------------------------------------
 template <typename T>
 struct HeadCache {
   std::vector<Mat<T>> pre;  // pre-activation of each layer but the last
+  Mat<T> q_in;              // [n_local, H] (parameter gradients)
 };
 
 // Returns y [n_local] (before scale/shift/reference).
@@ -78,8 +84,15 @@ Vec<T> head_forward(const std::vector<Dense<T>>& head, const Mat<T>& q, int n_lo
 
 // gq[0:n_local] = dE/dq given dE/dy = g_y (one value for every atom).
 template <typename T>
-void head_reverse(const std::vector<Dense<T>>& head, const Mat<T>& q, int n_local, const HeadCache<T>& cache,
-                  T g_y, Mat<T>& gq);
+void head_reverse(const std::vector<Dense<T>>& head, int n_local, const HeadCache<T>& cache, T g_y, Mat<T>& gq,
+                  std::vector<Dense<T>>* grad);
+
+// Adds dE/dW = g_out^T in and dE/db = column sums of g_out to a dense layer's gradient.
+template <typename T>
+inline void accumulate_dense_grad(Dense<T>& grad, const Mat<T>& g_out, const Mat<T>& in) {
+  grad.weight.noalias() += g_out.transpose() * in;
+  if (grad.bias.size()) grad.bias += g_out.colwise().sum();
+}
 
 // ---- shared helpers ----------------------------------------------------------------------
 template <typename T>

@@ -38,7 +38,8 @@ void check_graph(const Graph& g, int n_species, int layers, bool has_exchange) {
 template <typename T>
 class EvaluatorT final : public Evaluator {
  public:
-  explicit EvaluatorT(const Model& model) : net_(model), n_species_(static_cast<int>(model.config.species.size())) {}
+  explicit EvaluatorT(const Model& model)
+      : net_(model), config_(model.config), n_species_(static_cast<int>(model.config.species.size())) {}
 
   Result compute(const Graph& g, const Request& req, GhostExchange* exchange) override {
     check_graph(g, n_species_, net_.layers, exchange != nullptr);
@@ -79,11 +80,23 @@ class EvaluatorT final : public Evaluator {
     // Reverse.
     Mat<T> gq = Mat<T>::Zero(N, H), gmu = Mat<T>::Zero(3 * N, H);
     std::vector<std::array<double, 3>> edge_grad(E, {0.0, 0.0, 0.0});
-    head_reverse(net_.head, q, n, head_, static_cast<T>(net_.energy_scale), gq);
+    Network<T>* grad = nullptr;
+    if (req.parameter_gradient) {
+      if (!grad_) grad_ = std::make_unique<Network<T>>(net_);
+      grad_->set_zero();
+      grad = grad_.get();
+    }
+    head_reverse(net_.head, n, head_, static_cast<T>(net_.energy_scale), gq, grad ? &grad->head : nullptr);
     for (int l = L - 1; l >= 0; --l) {
       if (exchange && l + 1 < L) exchange->reverse(gq.data(), gmu.data(), H);
-      mixing_reverse(net_.mixing[l], n, mix_[l], gq, gmu);
-      interaction_reverse(net_.interaction[l], edges_, n, inter_[l], gq, gmu, edge_grad, scratch_);
+      mixing_reverse(net_.mixing[l], n, mix_[l], gq, gmu, grad ? &grad->mixing[l] : nullptr);
+      interaction_reverse(net_.interaction[l], edges_, n, inter_[l], gq, gmu, edge_grad, scratch_,
+                          grad ? &grad->interaction[l] : nullptr);
+    }
+    if (grad) {
+      // q0 = embedding[species]: each node's gradient goes to its species' row.
+      for (int k = 0; k < N; ++k) grad->embedding.row(g.species[k]) += gq.row(k);
+      grad->add_to_named(config_, res.parameter_gradient);
     }
 
     // Edge gradients G_e = dE/dr_e with r_e = R_j - R_i:  F_i += G_e, F_j -= G_e.
@@ -164,7 +177,9 @@ class EvaluatorT final : public Evaluator {
   }
 
   Network<T> net_;
+  ModelConfig config_;
   int n_species_;
+  std::unique_ptr<Network<T>> grad_;
   EdgeData<T> edges_;
   std::vector<InteractionCache<T>> inter_;
   std::vector<MixingCache<T>> mix_;

@@ -6,7 +6,8 @@ namespace painn {
 template <typename T>
 Vec<T> head_forward(const std::vector<Dense<T>>& head, const Mat<T>& q, int n, HeadCache<T>& cache) {
   cache.pre.resize(head.size() - 1);
-  Mat<T> h = q.topRows(n);
+  cache.q_in = q.topRows(n);
+  Mat<T> h = cache.q_in;
   for (size_t k = 0; k + 1 < head.size(); ++k) {
     cache.pre[k].noalias() = h * head[k].weight.transpose();
     cache.pre[k].rowwise() += head[k].bias;
@@ -18,11 +19,15 @@ Vec<T> head_forward(const std::vector<Dense<T>>& head, const Mat<T>& q, int n, H
 }
 
 template <typename T>
-void head_reverse(const std::vector<Dense<T>>& head, const Mat<T>& /*q*/, int n, const HeadCache<T>& cache, T g_y,
-                  Mat<T>& gq) {
+void head_reverse(const std::vector<Dense<T>>& head, int n, const HeadCache<T>& cache, T g_y, Mat<T>& gq,
+                  std::vector<Dense<T>>* grad) {
   // dy/dh_last = w_last;  through each hidden layer: dh_in = (dh_out * SiLU'(pre)) W
   Mat<T> g = Mat<T>::Constant(n, 1, g_y);
   for (size_t k = head.size(); k-- > 0;) {
+    if (grad) {
+      const Mat<T> in = k > 0 ? Mat<T>(cache.pre[k - 1].unaryExpr([](T v) { return silu(v); })) : cache.q_in;
+      accumulate_dense_grad((*grad)[k], g, in);
+    }
     Mat<T> g_in = g * head[k].weight;
     if (k > 0) g_in.array() *= cache.pre[k - 1].unaryExpr([](T v) { return silu_grad(v); }).array();
     g = std::move(g_in);
@@ -33,9 +38,9 @@ void head_reverse(const std::vector<Dense<T>>& head, const Mat<T>& /*q*/, int n,
 template Vec<float> head_forward<float>(const std::vector<Dense<float>>&, const Mat<float>&, int, HeadCache<float>&);
 template Vec<double> head_forward<double>(const std::vector<Dense<double>>&, const Mat<double>&, int,
                                           HeadCache<double>&);
-template void head_reverse<float>(const std::vector<Dense<float>>&, const Mat<float>&, int, const HeadCache<float>&,
-                                  float, Mat<float>&);
-template void head_reverse<double>(const std::vector<Dense<double>>&, const Mat<double>&, int,
-                                   const HeadCache<double>&, double, Mat<double>&);
+template void head_reverse<float>(const std::vector<Dense<float>>&, int, const HeadCache<float>&, float, Mat<float>&,
+                                  std::vector<Dense<float>>*);
+template void head_reverse<double>(const std::vector<Dense<double>>&, int, const HeadCache<double>&, double,
+                                   Mat<double>&, std::vector<Dense<double>>*);
 
 }  // namespace painn

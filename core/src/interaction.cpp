@@ -37,6 +37,7 @@ template <typename T>
 void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local, Mat<T>& q,
                          Mat<T>& mu, InteractionCache<T>& cache) {
   const int H = static_cast<int>(q.cols());
+  cache.q_in = q;
   cache.mu_in = mu;
   dense_forward(w.context1, q, cache.h1_pre);
   const Mat<T> h1 = cache.h1_pre.unaryExpr([](T v) { return silu(v); });
@@ -76,7 +77,8 @@ void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edge
 template <typename T>
 void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local,
                          const InteractionCache<T>& cache, Mat<T>& gq, Mat<T>& gmu,
-                         std::vector<std::array<double, 3>>& edge_grad, std::vector<ThreadScratch<T>>& scratch) {
+                         std::vector<std::array<double, 3>>& edge_grad, std::vector<ThreadScratch<T>>& scratch,
+                         InteractionWeights<T>* grad) {
   const int H = static_cast<int>(gq.cols());
   const int n_nodes = static_cast<int>(gq.rows());
   const int R = edges.R;
@@ -87,6 +89,10 @@ void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edge
     ThreadScratch<T>& t = scratch[omp_get_thread_num()];
     t.g_x.setZero(n_nodes, 3 * H);   // dE/dx_j collected from this thread's edges
     t.g_mu.setZero(3 * n_nodes, H);  // dE/dmu_j likewise
+    if (grad) {
+      t.g_filter.setZero(3 * H, R);
+      t.g_filter_bias.setZero(3 * H);
+    }
 #pragma omp for schedule(dynamic, 16)
     for (int i = 0; i < n_local; ++i) {
       const int64_t e0 = edges.offsets[i];
@@ -137,9 +143,13 @@ void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edge
         t.g_w.row(r) *= edges.fc[e];
         g_u_fc[r] = {gu0, gu1, gu2, g_fc};
       }
-      // w_pre = phi A^T + a  ->  dphi = dw_pre A
+      // w_pre = phi A^T + a  ->  dphi = dw_pre A,  dA += dw_pre^T phi,  da += sum dw_pre
       t.g_phi.resize(k, R);
       t.g_phi.noalias() = t.g_w * w.filter;
+      if (grad) {
+        t.g_filter.noalias() += t.g_w.transpose() * edges.phi.middleRows(e0, k);
+        t.g_filter_bias += t.g_w.colwise().sum();
+      }
       for (int r = 0; r < k; ++r) {
         const int64_t e = e0 + r;
         // d -> phi(d), fc(d);   u = r / d  ->  dr = (du - (du.u) u) / d
@@ -162,8 +172,16 @@ void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edge
   }
   gmu += g_mu;
   // x = context2(SiLU(context1(q)))  ->  dq += ((dx C2) * SiLU'(h1_pre)) C1
+  if (grad) {
+    for (int k = 0; k < n_threads; ++k) {
+      grad->filter += scratch[k].g_filter;
+      grad->filter_bias += scratch[k].g_filter_bias;
+    }
+    accumulate_dense_grad(grad->context2, g_x, Mat<T>(cache.h1_pre.unaryExpr([](T v) { return silu(v); })));
+  }
   Mat<T> g_h1 = g_x * w.context2.weight;
   g_h1.array() *= cache.h1_pre.unaryExpr([](T v) { return silu_grad(v); }).array();
+  if (grad) accumulate_dense_grad(grad->context1, g_h1, cache.q_in);
   gq.noalias() += g_h1 * w.context1.weight;
 }
 
@@ -173,9 +191,11 @@ template void interaction_forward<double>(const InteractionWeights<double>&, con
                                           Mat<double>&, Mat<double>&, InteractionCache<double>&);
 template void interaction_reverse<float>(const InteractionWeights<float>&, const EdgeData<float>&, int,
                                          const InteractionCache<float>&, Mat<float>&, Mat<float>&,
-                                         std::vector<std::array<double, 3>>&, std::vector<ThreadScratch<float>>&);
+                                         std::vector<std::array<double, 3>>&, std::vector<ThreadScratch<float>>&,
+                                         InteractionWeights<float>*);
 template void interaction_reverse<double>(const InteractionWeights<double>&, const EdgeData<double>&, int,
                                           const InteractionCache<double>&, Mat<double>&, Mat<double>&,
-                                          std::vector<std::array<double, 3>>&, std::vector<ThreadScratch<double>>&);
+                                          std::vector<std::array<double, 3>>&, std::vector<ThreadScratch<double>>&,
+                                          InteractionWeights<double>*);
 
 }  // namespace painn

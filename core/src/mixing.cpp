@@ -16,7 +16,9 @@ constexpr double kNormEps = 1e-8;
 template <typename T>
 void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, MixingCache<T>& cache) {
   const int H = static_cast<int>(q.cols());
-  cache.vu.noalias() = mu.topRows(3 * n) * w.vector_mix.transpose();
+  cache.q_in = q.topRows(n);
+  cache.mu_in = mu.topRows(3 * n);
+  cache.vu.noalias() = cache.mu_in * w.vector_mix.transpose();
   cache.norm.resize(n, H);
   Mat<T> ctx(n, 2 * H);
 #pragma omp parallel for schedule(static)
@@ -49,7 +51,8 @@ void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, Mix
 }
 
 template <typename T>
-void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cache, Mat<T>& gq, Mat<T>& gmu) {
+void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cache, Mat<T>& gq, Mat<T>& gmu,
+                    MixingWeights<T>* grad) {
   const int H = static_cast<int>(gq.cols());
   Mat<T> g_abc(n, 3 * H), g_vu(3 * n, 2 * H);
   // q += a + c s (s = sum V U), mu += b U
@@ -75,8 +78,14 @@ void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cach
     }
   }
   // [a, b, c] = context2(SiLU(context1([q, n])))
+  if (grad) accumulate_dense_grad(grad->context2, g_abc, Mat<T>(cache.c1_pre.unaryExpr([](T v) { return silu(v); })));
   Mat<T> g_c1 = g_abc * w.context2.weight;
   g_c1.array() *= cache.c1_pre.unaryExpr([](T v) { return silu_grad(v); }).array();
+  if (grad) {
+    Mat<T> ctx(n, 2 * H);
+    ctx << cache.q_in, cache.norm;
+    accumulate_dense_grad(grad->context1, g_c1, ctx);
+  }
   const Mat<T> g_ctx = g_c1 * w.context1.weight;  // [n, 2H]
   gq.topRows(n) += g_ctx.leftCols(H);
   // n = sqrt(sum V^2 + eps)  ->  dV += dn V / n
@@ -86,7 +95,8 @@ void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cach
       const T g_n = g_ctx(i, H + h) / cache.norm(i, h);
       for (int k = 0; k < 3; ++k) g_vu(3 * i + k, h) += g_n * cache.vu(3 * i + k, h);
     }
-  // [V, U] = mu M^T  ->  dmu += [dV, dU] M
+  // [V, U] = mu M^T  ->  dmu += [dV, dU] M,  dM += [dV, dU]^T mu
+  if (grad) grad->vector_mix.noalias() += g_vu.transpose() * cache.mu_in;
   gmu.topRows(3 * n).noalias() += g_vu * w.vector_mix;
 }
 
@@ -94,8 +104,8 @@ template void mixing_forward<float>(const MixingWeights<float>&, int, Mat<float>
 template void mixing_forward<double>(const MixingWeights<double>&, int, Mat<double>&, Mat<double>&,
                                      MixingCache<double>&);
 template void mixing_reverse<float>(const MixingWeights<float>&, int, const MixingCache<float>&, Mat<float>&,
-                                    Mat<float>&);
+                                    Mat<float>&, MixingWeights<float>*);
 template void mixing_reverse<double>(const MixingWeights<double>&, int, const MixingCache<double>&, Mat<double>&,
-                                     Mat<double>&);
+                                     Mat<double>&, MixingWeights<double>*);
 
 }  // namespace painn

@@ -2,6 +2,8 @@
 // double parameters. Matrices are row-major [out, in] like the file.
 #pragma once
 #include <Eigen/Dense>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "painn/model.h"
@@ -49,6 +51,10 @@ struct Network {
   std::vector<double> reference_energy;
 
   explicit Network(const Model& model);
+  void set_zero();  // every weight to 0 (a Network used as a gradient accumulator)
+  // Adds this network's weights, read as gradients, to named tensors (the model file's names);
+  // shared filters receive the sum over layers.
+  void add_to_named(const ModelConfig& config, std::map<std::string, std::vector<double>>& out) const;
 };
 
 }  // namespace painn

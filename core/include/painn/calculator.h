@@ -1,6 +1,8 @@
 // Evaluation API: energies, forces and virials of a structure for a loaded model.
 #pragma once
 #include <array>
+#include <map>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -28,6 +30,7 @@ struct Request {
   bool per_atom_energy = false;
   bool per_atom_virial = false;
   bool edge_gradients = false;    // dE/d(vec[e]) per edge (graph entry point)
+  bool parameter_gradient = false;  // dE/d(theta) for every model tensor (training)
 };
 
 struct Result {
@@ -38,6 +41,8 @@ struct Result {
   std::array<double, 9> virial{};
   std::vector<std::array<double, 9>> atom_virial;   // per node, half of each edge to each end
   std::vector<std::array<double, 3>> edge_gradient; // per edge, dE/dvec (if requested)
+  // dE/d(tensor), row-major like Model::params (if requested; needs forces = true)
+  std::map<std::string, std::vector<double>> parameter_gradient;
 };
 
 class Evaluator;  // internal, templated on the compute type

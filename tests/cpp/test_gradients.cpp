@@ -1,0 +1,80 @@
+// Parameter gradients of the energy and of the force-matching loss against finite differences
+// of the parameters themselves (fp64).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "fixtures.h"
+#include "painn/loss.h"
+
+using namespace painn;
+using namespace painn::test;
+
+namespace {
+// A few entries of every tensor, chosen at random.
+std::vector<std::pair<std::string, size_t>> probe_entries(const Model& m, int per_tensor, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::pair<std::string, size_t>> out;
+  for (const auto& [name, t] : m.params)
+    for (int k = 0; k < per_tensor; ++k) out.push_back({name, rng() % t.data.size()});
+  return out;
+}
+
+Sample make_sample(const System& s, const Model& teacher) {
+  Sample smp;
+  smp.system = s;
+  const Result r = Calculator(teacher, Precision::fp64, 1).compute(s);
+  smp.energy = r.energy + 0.3;
+  smp.forces = r.forces;
+  return smp;
+}
+}  // namespace
+
+TEST(ParameterGradient, EnergyMatchesFiniteDifferences) {
+  Model m = small_model("ultratiny", 40);
+  m.config.shared_filters = false;
+  for (const System& s : {random_cluster(9, 4.0, 41), random_periodic(10, triclinic_cell(5, 5.5, 6), 42)}) {
+    Request req;
+    req.parameter_gradient = true;
+    const Result r = Calculator(m, Precision::fp64, 2).compute(s, req);
+    for (const auto& [name, k] : probe_entries(m, 3, 43)) {
+      const double h = 1e-5;
+      Model mp = m, mm = m;
+      mp.params[name].data[k] += h;
+      mm.params[name].data[k] -= h;
+      const double fd = (Calculator(mp, Precision::fp64, 1).compute(s, {false}).energy -
+                         Calculator(mm, Precision::fp64, 1).compute(s, {false}).energy) / (2 * h);
+      const double an = r.parameter_gradient.at(name)[k];
+      EXPECT_NEAR(an, fd, 1e-6 * std::max(1.0, std::fabs(fd))) << name << "[" << k << "]";
+    }
+  }
+}
+
+TEST(ParameterGradient, ForceLossMatchesFiniteDifferences) {
+  const Model teacher = small_model("ultratiny", 50);
+  ModelConfig c = teacher.config;
+  c.shared_filters = true;  // exercise the summed shared-filter gradient too
+  const Model m = Model::random(c, 51);
+  const std::vector<Sample> samples = {make_sample(random_cluster(8, 4.0, 52), teacher),
+                                       make_sample(random_periodic(9, triclinic_cell(5, 5, 5.5), 53), teacher)};
+  std::vector<const Sample*> batch = {&samples[0], &samples[1]};
+  const LossWeights w{1.0, 10.0};
+  std::vector<Calculator> calcs;
+  calcs.emplace_back(m, Precision::fp64, 1);
+  calcs.emplace_back(m, Precision::fp64, 1);
+  Gradient grad;
+  const BatchStats st = batch_loss(calcs, batch, w, &grad);
+  ASSERT_GT(st.loss, 0);
+  for (const auto& [name, k] : probe_entries(m, 2, 54)) {
+    const double h = 1e-5;
+    auto loss_at = [&](double dx) {
+      Model mp = m;
+      mp.params[name].data[k] += dx;
+      std::vector<Calculator> cs;
+      cs.emplace_back(mp, Precision::fp64, 1);
+      return batch_loss(cs, batch, w, nullptr).loss;
+    };
+    const double fd = (loss_at(h) - loss_at(-h)) / (2 * h);
+    EXPECT_NEAR(grad.at(name)[k], fd, 1e-5 * std::max(1.0, std::fabs(fd))) << name << "[" << k << "]";
+  }
+}
