@@ -10,11 +10,13 @@
 #include <sstream>
 
 #include "../io/extxyz.h"
+#include "args.h"
 #include "painn/calculator.h"
 #include "painn/error.h"
 #include "painn/model.h"
 
 using namespace painn;
+using namespace painn::cli;
 
 namespace {
 
@@ -24,66 +26,9 @@ const char* kUsage =
     "          [--basis bessel|gaussian] [--shared-filters] [--dtype fp32] -o OUT.safetensors\n"
     "  info    MODEL [--json]\n"
     "  convert MODEL --to fp64|fp32|fp16|int8 -o OUT.safetensors\n"
-    "  eval    MODEL IN.extxyz -o OUT.extxyz [--precision fp64|fp32] [--threads N] [--per-atom]\n";
-
-struct Args {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> options;  // --key value, or --flag -> "1"
-
-  bool has(const std::string& k) const { return options.count(k) > 0; }
-  std::string get(const std::string& k, const std::string& def = "") const {
-    auto it = options.find(k);
-    return it == options.end() ? def : it->second;
-  }
-  std::string need(const std::string& k) const {
-    auto it = options.find(k);
-    if (it == options.end()) throw Error("missing option " + k);
-    return it->second;
-  }
-};
-
-Args parse(int argc, char** argv, int start, const std::vector<std::string>& flags) {
-  Args a;
-  for (int k = start; k < argc; ++k) {
-    std::string s = argv[k];
-    if (s.size() > 1 && s[0] == '-' && !(s.size() > 1 && (std::isdigit(static_cast<unsigned char>(s[1])) || s[1] == '.'))) {
-      bool is_flag = false;
-      for (const auto& f : flags) is_flag |= (f == s);
-      if (is_flag) {
-        a.options[s] = "1";
-      } else {
-        if (k + 1 >= argc) throw Error("option " + s + " needs a value");
-        a.options[s] = argv[++k];
-      }
-    } else {
-      a.positional.push_back(s);
-    }
-  }
-  return a;
-}
-
-std::vector<int> parse_species(const std::string& list) {
-  std::vector<int> z;
-  std::stringstream ss(list);
-  std::string sym;
-  while (std::getline(ss, sym, ',')) {
-    if (sym.empty()) continue;
-    z.push_back(atomic_number(sym));
-  }
-  if (z.empty()) throw Error("--species needs at least one element, e.g. H,C,N,O");
-  return z;
-}
-
-int parse_int(const std::string& s, const std::string& what) {
-  try {
-    size_t pos = 0;
-    long v = std::stol(s, &pos);
-    if (pos != s.size()) throw std::invalid_argument("");
-    return static_cast<int>(v);
-  } catch (const std::exception&) {
-    throw Error(what + " must be an integer, got '" + s + "'");
-  }
-}
+    "  eval    MODEL IN.extxyz -o OUT.extxyz [--precision fp64|fp32] [--threads N] [--per-atom]\n"
+    "  label   --teacher gfn2|MODEL IN.extxyz -o OUT.extxyz [--charge Q] [--threads N]\n"
+    "  train   DATA.extxyz [...] -o OUT.safetensors (--preset NAME | --init MODEL) [options; painn train -h]\n";
 
 std::string species_list(const ModelConfig& c) {
   std::string s;
@@ -228,6 +173,8 @@ int main(int argc, char** argv) {
     if (cmd == "info") return cmd_info(argc, argv);
     if (cmd == "convert") return cmd_convert(argc, argv);
     if (cmd == "eval") return cmd_eval(argc, argv);
+    if (cmd == "label") return cmd_label(argc, argv);
+    if (cmd == "train") return cmd_train(argc, argv);
     std::cerr << "painn: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const Error& e) {
