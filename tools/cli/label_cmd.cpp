@@ -46,8 +46,12 @@ int cmd_label(int argc, char** argv) {
     if (!done.count(k)) todo.push_back(k);
   if (!done.empty()) std::cerr << "label: resuming, " << done.size() << " of " << frames.size() << " frames done\n";
 
-  std::unique_ptr<Calculator> model_teacher;
-  if (teacher != "gfn2") model_teacher = std::make_unique<Calculator>(Model::load(teacher), Precision::fp64, 1);
+  // A Calculator keeps scratch buffers, so each thread gets its own.
+  std::vector<Calculator> model_teacher;
+  if (teacher != "gfn2") {
+    const Model m = Model::load(teacher);
+    for (int t = 0; t < threads; ++t) model_teacher.emplace_back(m, Precision::fp64, 1);
+  }
 
   std::ofstream out(out_path, std::ios::app);
   std::ofstream failed(failed_path, std::ios::app);
@@ -67,8 +71,8 @@ int cmd_label(int argc, char** argv) {
       s.pbc = f.pbc;
       Label& lab = labels[k - b0];
       try {
-        if (model_teacher) {
-          const Result r = model_teacher->compute(s);
+        if (!model_teacher.empty()) {
+          const Result r = model_teacher[omp_get_thread_num()].compute(s);
           lab.ok = true;
           lab.energy = r.energy;
           lab.forces = r.forces;

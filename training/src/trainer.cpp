@@ -4,6 +4,7 @@
 #include "painn/trainer.h"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -253,6 +254,7 @@ TrainSummary train(const TrainOptions& o) {
   TrainSummary summary;
   const double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8;
   int epochs_this_run = 0;
+  const bool live_bar = o.progress && isatty(fileno(stderr));  // one line per epoch in logs
   const auto t_start = std::chrono::steady_clock::now();
   while (st.epoch < o.epochs) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -297,7 +299,7 @@ TrainSummary train(const TrainOptions& o) {
           e[k] = o.ema_decay > 0 ? o.ema_decay * e[k] + (1 - o.ema_decay) * t.data[k] : t.data[k];
         }
       }
-      if (o.progress) {
+      if (live_bar) {
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
         const long done = (st.epoch - (st.epoch - epochs_this_run)) * steps_per_epoch + b + 1;
         const long left = (o.epochs - st.epoch) * steps_per_epoch - b - 1;
@@ -337,9 +339,9 @@ TrainSummary train(const TrainOptions& o) {
         << acc.force_abs / (3.0 * acc.atoms) << "," << vs.loss << "," << v_e << "," << v_f << "," << secs << "\n";
     csv.flush();
     if (o.progress)
-      std::fprintf(stderr, "\repoch %d/%d  train loss %.4g  val loss %.4g  val E %.2f meV/atom  val F %.1f meV/A  (%.1f s)%s\n",
-                   st.epoch, o.epochs, acc.loss / acc.structures, vs.loss, 1000 * v_e, 1000 * v_f, secs,
-                   std::string(20, ' ').c_str());
+      std::fprintf(stderr, "%sepoch %d/%d  train loss %.4g  val loss %.4g  val E %.2f meV/atom  val F %.1f meV/A  (%.1f s)%s\n",
+                   live_bar ? "\r" : "", st.epoch, o.epochs, acc.loss / acc.structures, vs.loss, 1000 * v_e, 1000 * v_f, secs,
+                   live_bar ? std::string(20, ' ').c_str() : "");
     save_checkpoint(st, ckpt, best);
     if (o.early_stop > 0 && st.bad_epochs >= o.early_stop) {
       if (o.progress) std::fprintf(stderr, "early stop: no validation improvement in %d epochs\n", o.early_stop);

@@ -47,6 +47,8 @@ struct Result {
 
 class Evaluator;  // internal, templated on the compute type
 
+// One Calculator evaluates one structure at a time (it keeps scratch buffers between calls);
+// threads of a host that evaluate concurrently each need their own.
 class Calculator {
  public:
   // threads <= 0: OpenMP default (OMP_NUM_THREADS or all cores).

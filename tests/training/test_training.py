@@ -1,0 +1,124 @@
+"""End-to-end checks of `painn label` and `painn train` through the CLI (Debian python3 + ASE)."""
+import csv
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAINN = os.environ.get("PAINN_BIN", str(ROOT / "build" / "bin" / "painn"))
+ASPIRIN = ROOT / "examples" / "molecules" / "aspirin.xyz"
+HARTREE = 27.211386245988
+BOHR = 0.529177210903
+
+
+def run(*args, **kw):
+    return subprocess.run([PAINN, *map(str, args)], check=True, capture_output=True, text=True, **kw)
+
+
+def displaced(n, seed, amp=0.08):
+    rng = np.random.default_rng(seed)
+    mol = ase.io.read(ASPIRIN)
+    frames = []
+    for k in range(n):
+        a = mol.copy()
+        a.positions = a.positions + rng.normal(0, amp, a.positions.shape)
+        a.info = {"molecule": "aspirin", "sample": k}
+        frames.append(a)
+    return frames
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    ase.io.write(d / "in.extxyz", displaced(24, 1), format="extxyz")
+    run("label", "--teacher", "gfn2", d / "in.extxyz", "-o", d / "lab.extxyz", "--threads", "2")
+    return d / "lab.extxyz"
+
+
+@pytest.mark.skipif(shutil.which("xtb") is None, reason="Debian package xtb not installed")
+def test_gfn2_label_matches_xtb_program(tmp_path):
+    frames = displaced(2, 7)
+    ase.io.write(tmp_path / "in.extxyz", frames, format="extxyz")
+    run("label", "--teacher", "gfn2", tmp_path / "in.extxyz", "-o", tmp_path / "out.extxyz")
+    ours = ase.io.read(tmp_path / "out.extxyz", ":")
+    for k, a in enumerate(frames):
+        work = tmp_path / f"xtb{k}"
+        work.mkdir()
+        ase.io.write(work / "mol.xyz", a, format="xyz")
+        subprocess.run(["xtb", "mol.xyz", "--gfn", "2", "--grad"], cwd=work, check=True, capture_output=True,
+                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+        lines = (work / "gradient").read_text().split("\n")
+        energy = float(lines[1].split()[6]) * HARTREE  # "cycle = 1  SCF energy = E  |dE/xyz| = g"
+        n = len(a)
+        grad = np.array([[float(x.replace("D", "E")) for x in l.split()] for l in lines[2 + n:2 + 2 * n]])
+        forces = -grad * HARTREE / BOHR
+        assert abs(ours[k].get_potential_energy() - energy) < 1e-6 * abs(energy)
+        np.testing.assert_allclose(ours[k].get_forces(), forces, atol=1e-5)
+
+
+def test_label_resume_and_model_teacher(tmp_path, labelled):
+    run("init", "--preset", "ultratiny", "--species", "H,C,O", "--seed", "3", "-o", tmp_path / "t.safetensors")
+    src = tmp_path / "in.extxyz"
+    ase.io.write(src, displaced(6, 2), format="extxyz")
+    out = tmp_path / "out.extxyz"
+    # write the first two frames, then resume
+    run("label", "--teacher", tmp_path / "t.safetensors", src, "-o", out)
+    full = out.read_text()
+    text = full.split("\n")
+    n = int(text[0])
+    out.write_text("\n".join(text[: 2 * (n + 2)]) + "\n")
+    r = run("label", "--teacher", tmp_path / "t.safetensors", src, "-o", out)
+    assert "resuming, 2 of 6" in r.stderr
+    assert out.read_text() == full
+    # the labels are the teacher's own predictions
+    run("eval", tmp_path / "t.safetensors", src, "-o", tmp_path / "ev.extxyz")
+    for a, b in zip(ase.io.read(out, ":"), ase.io.read(tmp_path / "ev.extxyz", ":")):
+        assert a.get_potential_energy() == pytest.approx(b.get_potential_energy(), rel=1e-12)
+
+
+def read_csv(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_overfits_five_structures(tmp_path, labelled):
+    five = ase.io.read(labelled, ":5")
+    ase.io.write(tmp_path / "five.extxyz", five, format="extxyz")
+    run("train", tmp_path / "five.extxyz", "-o", tmp_path / "m.safetensors", "--preset", "ultratiny",
+        "--epochs", "150", "--batch", "4", "--lr", "5e-3", "--ema", "0", "--val", "0.2", "--early-stop", "0",
+        "--warmup", "0", "--quiet", "--threads", "2")
+    rows = read_csv(tmp_path / "m.safetensors.csv")
+    first, last = float(rows[0]["train_loss"]), float(rows[-1]["train_loss"])
+    assert last < 0.01 * first, (first, last)
+    # the written model predicts its training data closely
+    run("eval", tmp_path / "m.safetensors", tmp_path / "five.extxyz", "-o", tmp_path / "ev.extxyz")
+    ev = ase.io.read(tmp_path / "ev.extxyz", ":")
+    train = [a for a in five]
+    err = np.mean([np.abs(a.get_forces() - b.get_forces()).mean() for a, b in zip(ev, train)])
+    scale = np.mean([np.abs(b.get_forces()).mean() for b in train])
+    assert err < 0.2 * scale
+
+
+def test_resume_gives_identical_weights(tmp_path, labelled):
+    common = ["--preset", "ultratiny", "--epochs", "4", "--batch", "8", "--threads", "2", "--quiet", "--seed", "5"]
+    run("train", labelled, "-o", tmp_path / "a.safetensors", *common)
+    run("train", labelled, "-o", tmp_path / "b.safetensors", *common, "--stop-after", "2")
+    assert len(read_csv(tmp_path / "b.safetensors.csv")) == 2
+    run("train", labelled, "-o", tmp_path / "b.safetensors", *common, "--resume")
+    a = (tmp_path / "a.safetensors.ckpt" / "model.safetensors").read_bytes()
+    b = (tmp_path / "b.safetensors.ckpt" / "model.safetensors").read_bytes()
+    assert a == b
+    assert len(read_csv(tmp_path / "b.safetensors.csv")) == 4
+
+
+def test_training_data_errors(tmp_path):
+    frames = displaced(3, 3)
+    ase.io.write(tmp_path / "nolabels.extxyz", frames, format="extxyz")
+    r = subprocess.run([PAINN, "train", tmp_path / "nolabels.extxyz", "-o", tmp_path / "m.safetensors",
+                        "--preset", "ultratiny"], capture_output=True, text=True)
+    assert r.returncode == 1 and "no energy" in r.stderr
