@@ -20,6 +20,7 @@ struct EdgeData {
   Mat<T> unit;             // [E, 3]  u = r / d
   Mat<T> phi, dphi;        // [E, R]  radial basis and its derivative
   std::vector<T> fc, dfc;  // [E]     cosine cutoff and its derivative
+  bool cache_filters = false;  // keep each layer's edge filters for the reverse pass
 };
 
 // Per-thread scratch, kept between evaluations so that steady-state runs do not allocate.
@@ -39,6 +40,7 @@ struct InteractionCache {
   Mat<T> mu_in;   // [3 nodes, H] vectors entering the block (read as mu_j)
   Mat<T> h1_pre;  // [nodes, H]   context1 pre-activation
   Mat<T> x;       // [nodes, 3H]  context2 output [xs, xvr, xvv]
+  Mat<T> w_pre;   // [E, 3H] edge filters before the cutoff (empty unless edges.cache_filters)
 };
 
 template <typename T>

@@ -16,6 +16,9 @@ namespace painn {
 namespace {
 
 constexpr int kAtomsPerThread = 32;
+// Edge filters of all layers are kept for the reverse pass while they fit in this budget;
+// beyond it (large systems) the reverse pass recomputes them block by block.
+constexpr double kFilterCacheBytes = 256.0 * 1024 * 1024;
 
 void check_graph(const Graph& g, int n_species, int layers, bool has_exchange) {
   if (g.n_local < 0 || g.n_nodes < g.n_local) throw Error("graph: need 0 <= n_local <= n_nodes");
@@ -134,6 +137,7 @@ class EvaluatorT final : public Evaluator {
     const int R = net_.rbf;
     const double rc = net_.cutoff;
     edges_.R = R;
+    edges_.cache_filters = static_cast<double>(E) * 3 * net_.hidden * net_.layers * sizeof(T) <= kFilterCacheBytes;
     edges_.offsets = g.offsets.data();
     edges_.neighbor = g.neighbor.data();
     edges_.dist.resize(E);

@@ -14,13 +14,18 @@ namespace painn {
 namespace {
 
 // Filter block for the k edges of one centre starting at e0: w_pre = phi A^T + a, w = w_pre fc.
+// Taken from the layer's cache when the forward pass stored all of them (small systems).
 template <typename T>
-void edge_filter(const InteractionWeights<T>& w, const EdgeData<T>& edges, int64_t e0, int k, Mat<T>& w_pre,
-                 Mat<T>& w_cut) {
+void edge_filter(const InteractionWeights<T>& w, const EdgeData<T>& edges, const InteractionCache<T>& cache,
+                 int64_t e0, int k, Mat<T>& w_pre, Mat<T>& w_cut) {
   const int H3 = static_cast<int>(w.filter.rows());
-  w_pre.resize(k, H3);
-  w_pre.noalias() = edges.phi.middleRows(e0, k) * w.filter.transpose();
-  w_pre.rowwise() += w.filter_bias;
+  if (cache.w_pre.rows() > 0) {
+    w_pre = cache.w_pre.middleRows(e0, k);
+  } else {
+    w_pre.resize(k, H3);
+    w_pre.noalias() = edges.phi.middleRows(e0, k) * w.filter.transpose();
+    w_pre.rowwise() += w.filter_bias;
+  }
   w_cut.resize(k, H3);
   for (int r = 0; r < k; ++r) w_cut.row(r) = w_pre.row(r) * edges.fc[e0 + r];
 }
@@ -42,6 +47,12 @@ void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edge
   dense_forward(w.context1, q, cache.h1_pre);
   const Mat<T> h1 = cache.h1_pre.unaryExpr([](T v) { return silu(v); });
   dense_forward(w.context2, h1, cache.x);
+  if (edges.cache_filters) {  // one GEMM for every edge, reused by the reverse pass
+    cache.w_pre.noalias() = edges.phi * w.filter.transpose();
+    cache.w_pre.rowwise() += w.filter_bias;
+  } else {
+    cache.w_pre.resize(0, 0);
+  }
 
 #pragma omp parallel
   {
@@ -51,7 +62,7 @@ void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edge
       const int64_t e0 = edges.offsets[i];
       const int k = static_cast<int>(edges.offsets[i + 1] - e0);
       if (k == 0) continue;
-      edge_filter(w, edges, e0, k, w_pre, w_cut);
+      edge_filter(w, edges, cache, e0, k, w_pre, w_cut);
       T* qi = &q(i, 0);
       T* mui = &mu(3 * i, 0);
       for (int r = 0; r < k; ++r) {
@@ -98,7 +109,7 @@ void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edge
       const int64_t e0 = edges.offsets[i];
       const int k = static_cast<int>(edges.offsets[i + 1] - e0);
       if (k == 0) continue;
-      edge_filter(w, edges, e0, k, t.w_pre, t.w);
+      edge_filter(w, edges, cache, e0, k, t.w_pre, t.w);
       t.g_w.resize(k, 3 * H);
       const T* gqi = &gq(i, 0);
       const T* gmui = &gmu(3 * i, 0);
