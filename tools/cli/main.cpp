@@ -28,6 +28,7 @@ const char* kUsage =
     "  convert MODEL --to fp64|fp32|fp16|int8 -o OUT.safetensors\n"
     "  eval    MODEL IN.extxyz -o OUT.extxyz [--precision fp64|fp32] [--threads N] [--per-atom]\n"
     "  label   --teacher gfn2|MODEL IN.extxyz -o OUT.extxyz [--charge Q] [--threads N]\n"
+    "  sample  IN.extxyz -o OUT.extxyz [--frames 10 --temperature 300:800 --interval 50 --displace 0.03]\n"
     "  train   DATA.extxyz [...] -o OUT.safetensors (--preset NAME | --init MODEL) [options; painn train -h]\n";
 
 std::string species_list(const ModelConfig& c) {
@@ -175,6 +176,7 @@ int main(int argc, char** argv) {
     if (cmd == "eval") return cmd_eval(argc, argv);
     if (cmd == "label") return cmd_label(argc, argv);
     if (cmd == "train") return cmd_train(argc, argv);
+    if (cmd == "sample") return cmd_sample(argc, argv);
     std::cerr << "painn: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const Error& e) {
