@@ -122,3 +122,15 @@ def test_training_data_errors(tmp_path):
     r = subprocess.run([PAINN, "train", tmp_path / "nolabels.extxyz", "-o", tmp_path / "m.safetensors",
                         "--preset", "ultratiny"], capture_output=True, text=True)
     assert r.returncode == 1 and "no energy" in r.stderr
+
+
+def test_label_mix_alpha_blends_teacher_and_student(tmp_path, labelled):
+    run("init", "--preset", "ultratiny", "--species", "H,C,O", "--seed", "4", "-o", tmp_path / "s.safetensors")
+    run("label", "--teacher", tmp_path / "s.safetensors", labelled, "-o", tmp_path / "mixed.extxyz",
+        "--mix-alpha", "0.25")
+    run("eval", tmp_path / "s.safetensors", labelled, "-o", tmp_path / "student.extxyz")
+    for t, s, m in zip(ase.io.read(labelled, ":"), ase.io.read(tmp_path / "student.extxyz", ":"),
+                       ase.io.read(tmp_path / "mixed.extxyz", ":")):
+        e = 0.25 * t.get_potential_energy() + 0.75 * s.get_potential_energy()
+        assert m.get_potential_energy() == pytest.approx(e, rel=1e-12)
+        np.testing.assert_allclose(m.get_forces(), 0.25 * t.get_forces() + 0.75 * s.get_forces(), atol=1e-10)

@@ -2,6 +2,7 @@
 // Labels every frame with energy and forces. Frames are written in input order with their input
 // index (info key label_index); rerunning the same command resumes after the last written frame.
 // Frames whose calculation fails are reported, listed in OUT.failed, and never written.
+// --mix-alpha A: OUT labels = A * (labels in IN) + (1 - A) * (teacher's), for progressive distillation.
 #include <omp.h>
 
 #include <filesystem>
@@ -24,6 +25,10 @@ int cmd_label(int argc, char** argv) {
   const double default_charge = parse_double(a.get("--charge", "0"), "--charge");
   const int default_uhf = parse_int(a.get("--uhf", "0"), "--uhf");
   int threads = parse_int(a.get("--threads", "0"), "--threads");
+  // Progressive distillation: blend the labels already in IN (the big teacher's) with the new
+  // teacher's: y = alpha * y_in + (1 - alpha) * y_teacher.
+  const bool mix = a.has("--mix-alpha");
+  const double alpha = mix ? parse_double(a.get("--mix-alpha"), "--mix-alpha") : 0.0;
   if (threads <= 0) threads = omp_get_max_threads();
   std::vector<Frame> frames = read_extxyz_file(a.positional[0]);
 
@@ -96,9 +101,18 @@ int cmd_label(int argc, char** argv) {
         ++n_failed;
         continue;
       }
+      if (mix) {
+        if (!f.has_energy || f.forces.size() != f.positions.size())
+          throw Error("--mix-alpha: frame " + std::to_string(todo[k]) + " of the input has no energy and forces");
+        f.energy = alpha * f.energy + (1 - alpha) * lab.energy;
+        for (size_t i = 0; i < f.forces.size(); ++i)
+          for (int c = 0; c < 3; ++c) f.forces[i][c] = alpha * f.forces[i][c] + (1 - alpha) * lab.forces[i][c];
+        f.info["mix_alpha"] = a.get("--mix-alpha");
+      } else {
+        f.energy = lab.energy;
+        f.forces = lab.forces;
+      }
       f.has_energy = true;
-      f.energy = lab.energy;
-      f.forces = lab.forces;
       f.has_stress = false;
       f.info["label_index"] = std::to_string(todo[k]);
       f.info["teacher"] = teacher == "gfn2" ? "GFN2-xTB" : teacher;

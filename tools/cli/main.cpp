@@ -27,7 +27,7 @@ const char* kUsage =
     "  info    MODEL [--json]\n"
     "  convert MODEL --to fp64|fp32|fp16|int8 -o OUT.safetensors\n"
     "  eval    MODEL IN.extxyz -o OUT.extxyz [--precision fp64|fp32] [--threads N] [--per-atom]\n"
-    "  label   --teacher gfn2|MODEL IN.extxyz -o OUT.extxyz [--charge Q] [--threads N]\n"
+    "  label   --teacher gfn2|MODEL IN.extxyz -o OUT.extxyz [--charge Q] [--threads N] [--mix-alpha A]\n"
     "  sample  IN.extxyz -o OUT.extxyz [--frames 10 --temperature 300:800 --interval 50 --displace 0.03]\n"
     "  train   DATA.extxyz [...] -o OUT.safetensors (--preset NAME | --init MODEL) [options; painn train -h]\n";
 

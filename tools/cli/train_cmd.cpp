@@ -13,7 +13,7 @@ const char* kTrainHelp =
     "  --epochs 50 --batch 32 --lr 1e-3 --min-lr 1e-6 --weight-decay 0\n"
     "  --schedule cosine|plateau  --warmup 0.05  --plateau-factor 0.5 --plateau-patience 5\n"
     "  --energy-weight 1 --force-weight 10 --clip 10 --ema 0.99 --early-stop 20\n"
-    "  --val 0.1 --split structure|group --group-key molecule --seed 1\n"
+    "  --val 0.1 --split structure|group --group-key molecule --seed 1  (or --val-file VAL.extxyz)\n"
     "  --precision fp64|fp32 --threads N --resume --log OUT.csv --quiet\n"
     "Writes OUT.safetensors (best validation EMA weights), OUT.csv (one row per epoch) and\n"
     "OUT.safetensors.ckpt/ (checkpoint after every epoch; --resume continues from it).\n";
@@ -46,6 +46,7 @@ int cmd_train(int argc, char** argv) {
   o.ema_decay = parse_double(a.get("--ema", "0.99"), "--ema");
   o.early_stop = parse_int(a.get("--early-stop", "20"), "--early-stop");
   o.val_fraction = parse_double(a.get("--val", "0.1"), "--val");
+  if (a.has("--val-file")) o.val_data = {a.get("--val-file")};
   o.split = a.get("--split", "structure");
   o.group_key = a.get("--group-key", "molecule");
   o.seed = static_cast<uint64_t>(parse_int(a.get("--seed", "1"), "--seed"));

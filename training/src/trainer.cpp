@@ -159,10 +159,19 @@ TrainSummary train(const TrainOptions& o) {
   }
   if (samples.size() < 2) throw Error("train: need at least 2 labelled structures");
 
-  // Split: by structure, or by group so that no molecule is in both sets.
+  // Split: explicit validation files, by structure, or by group (no molecule in both sets).
   std::mt19937_64 split_rng(o.seed);
   std::vector<const Sample*> train_set, val_set;
-  if (o.split == "group") {
+  std::vector<Sample> val_samples;
+  for (const auto& path : o.val_data) {
+    auto part = read_samples(path, o.group_key);
+    val_samples.insert(val_samples.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+  }
+  if (!o.val_data.empty()) {
+    if (val_samples.empty()) throw Error("train: the validation files hold no structures");
+    for (const auto& s : samples) train_set.push_back(&s);
+    for (const auto& s : val_samples) val_set.push_back(&s);
+  } else if (o.split == "group") {
     std::vector<std::string> groups;
     std::set<std::string> seen;
     for (const auto& s : samples)

@@ -15,6 +15,7 @@ struct TrainOptions {
   std::string init_model;              // ... or fine-tune this model
   std::vector<int> species;            // for presets: elements (default: those in the data)
   uint64_t seed = 1;
+  std::vector<std::string> val_data;   // explicit validation files (then no split of `data`)
   double val_fraction = 0.1;
   std::string split = "structure";     // "structure" or "group"
   std::string group_key = "molecule";  // extxyz info key naming a structure's molecule
