@@ -84,5 +84,6 @@ inline double parse_double(const std::string& s, const std::string& what) {
 int cmd_label(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_sample(int argc, char** argv);
+int cmd_gradient(int argc, char** argv);
 
 }  // namespace painn::cli

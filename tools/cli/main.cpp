@@ -29,6 +29,7 @@ const char* kUsage =
     "  eval    MODEL IN.extxyz -o OUT.extxyz [--precision fp64|fp32] [--threads N] [--per-atom]\n"
     "  label   --teacher gfn2|MODEL IN.extxyz -o OUT.extxyz [--charge Q] [--threads N] [--mix-alpha A]\n"
     "  sample  IN.extxyz -o OUT.extxyz [--frames 10 --temperature 300:800 --interval 50 --displace 0.03]\n"
+    "  gradient MODEL IN.extxyz -o OUT.json   (parameter gradients of the first frame, for tests)\n"
     "  train   DATA.extxyz [...] -o OUT.safetensors (--preset NAME | --init MODEL) [options; painn train -h]\n";
 
 std::string species_list(const ModelConfig& c) {
@@ -177,6 +178,7 @@ int main(int argc, char** argv) {
     if (cmd == "label") return cmd_label(argc, argv);
     if (cmd == "train") return cmd_train(argc, argv);
     if (cmd == "sample") return cmd_sample(argc, argv);
+    if (cmd == "gradient") return cmd_gradient(argc, argv);
     std::cerr << "painn: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const Error& e) {

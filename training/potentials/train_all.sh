@@ -25,9 +25,11 @@ epochs() { awk -v e="$1" -v s="$SCALE" 'BEGIN { n = int(e * s + 0.5); print (n <
 pack() { [ -n "${PACK:-}" ] && tar czf "$PACK.tmp" ./*.safetensors ./*.csv ./*.log 2>/dev/null && mv "$PACK.tmp" "$PACK" || true; }
 
 train() {  # name preset data epochs batch lr force_weight threads
+  if [ -f "$1.safetensors" ] && [ ! -d "$1.safetensors.ckpt" -o -f "$1.done" ]; then echo "have $1"; return; fi
   "$PAINN" train "$3" -o "$1.safetensors" --preset "$2" --epochs "$(epochs "$4")" --batch "$5" --lr "$6" \
     --force-weight "$7" --val-file "$DATA/val.extxyz" --seed 1 --precision fp32 --threads "$8" --resume \
     > "$1.log" 2>&1
+  touch "$1.done"
   echo "$(date +%T) finished $1: $(tail -1 "$1.log")"
   pack
 }

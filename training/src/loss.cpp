@@ -44,7 +44,7 @@ StructureTerms structure_terms(const Calculator& calc, const Sample& s, bool wit
   // sum v . dF/dtheta = -|v| D_vhat (dE/dtheta), central difference along vhat
   const double vnorm = std::sqrt(vnorm2);
   if (vnorm > 0) {
-    const double h = calc.precision() == Precision::fp64 ? 1e-4 : 3e-3;
+    const double h = calc.precision() == Precision::fp64 ? 1e-5 : 3e-3;
     Request rq;
     rq.parameter_gradient = true;
     System plus = s.system, minus = s.system;

@@ -7,8 +7,8 @@
 //   sum_i v_i . dF_i/dtheta = -D_v (dE/dtheta),  v = dL/dF,
 // the derivative of the parameter gradient along the displacement v. We take it by a central
 // difference of the exact parameter gradient at x +- h v/|v| (two more evaluations); in fp64
-// with h = 1e-4 A it agrees with the PyTorch oracle's double backward to better than 1e-6
-// relative (tests/oracle/test_gradients.py). In fp32 compute h = 3e-3 A is used.
+// with h = 1e-5 A it agrees with the PyTorch oracle's double backward to better than 1e-6
+// relative (tests/oracle/test_cpp_vs_oracle.py). In fp32 compute h = 3e-3 A is used.
 #pragma once
 #include <map>
 #include <string>
