@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Benchmarks the C++ core against the PyTorch oracle on the same machine, in one run, and
+prints a markdown table of times and ratios (torch / C++).
+
+  energy + forces, fp32: a 21-atom molecule (aspirin) and a ~3,000-atom periodic box,
+    presets current and ultratiny, 1 and 2 threads
+  one training step (energy + force loss, parameter gradients) on a ~300-atom batch:
+    C++ trainer vs the oracle's double backward, fp64 and fp32, preset current
+
+Usage: /usr/bin/python3 bench/run_bench.py [--quick] [--json OUT.json]"""
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import torch
+from ase.calculators.singlepoint import SinglePointCalculator
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "oracle"))
+import painn_torch as pt  # noqa: E402
+import structures  # noqa: E402
+
+BIN = ROOT / "build" / "bin"
+
+
+def cpp(binary, *args):
+    out = subprocess.run([str(BIN / binary), *map(str, args)], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["median_ms"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer repeats, smaller box")
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    rows, results = [], []
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        mol = structures.molecule()
+        box = structures.methane_box(120 if a.quick else 600, seed=1)
+        ase.io.write(d / "mol.extxyz", mol, format="extxyz")
+        ase.io.write(d / "box.extxyz", box, format="extxyz")
+        for preset in ["current", "ultratiny"]:
+            model_path = d / f"{preset}.safetensors"
+            subprocess.run([str(BIN / "painn"), "init", "--preset", preset, "--species", "H,C,N,O", "--seed", "1",
+                            "-o", str(model_path)], check=True, capture_output=True)
+            model = pt.read_model(model_path)
+            for name, atoms, path, reps in [("molecule", mol, d / "mol.extxyz", 20), ("box", box, d / "box.extxyz", 3)]:
+                for threads in [1, 2]:
+                    c = cpp("painn_bench", model_path, path, "--precision", "fp32", "--threads", threads,
+                            "--repeats", reps if not a.quick else 3)
+                    t = pt.time_energy_forces(model, atoms, torch.float32, threads, repeats=reps if not a.quick else 2)
+                    results.append({"task": "energy+forces fp32", "preset": preset, "system": f"{name} ({len(atoms)} atoms)",
+                                    "threads": threads, "cpp_ms": c, "torch_ms": t, "ratio": t / c})
+                    print(results[-1], file=sys.stderr)
+        # training step on a ~300-atom batch of labelled molecules
+        rng = np.random.default_rng(0)
+        batch = []
+        while sum(len(x) for x in batch) < 290:
+            x = mol.copy()
+            x.positions += rng.normal(0, 0.05, x.positions.shape)
+            x.calc = SinglePointCalculator(x, energy=-1000.0, forces=rng.normal(0, 1, x.positions.shape))
+            x.info["energy"] = -1000.0
+            batch.append(x)
+        ase.io.write(d / "batch.extxyz", batch, format="extxyz")
+        model_path = d / "current.safetensors"
+        model = pt.read_model(model_path)
+        for prec, dtype in [("fp64", torch.float64), ("fp32", torch.float32)]:
+            for threads in [1, 2]:
+                c = cpp("painn_bench_train", model_path, d / "batch.extxyz", "--precision", prec, "--threads", threads,
+                        "--repeats", 3)
+                t = pt.time_training_step(model, batch, dtype, threads, repeats=2)
+                results.append({"task": f"training step {prec}", "preset": "current",
+                                "system": f"batch of {len(batch)} molecules ({sum(len(x) for x in batch)} atoms)",
+                                "threads": threads, "cpp_ms": c, "torch_ms": t, "ratio": t / c})
+                print(results[-1], file=sys.stderr)
+    print(f"machine: {platform.processor() or platform.machine()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores; torch {torch.__version__}\n")
+    print("| task | preset | system | threads | C++ ms | PyTorch ms | PyTorch / C++ |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['task']} | {r['preset']} | {r['system']} | {r['threads']} | {r['cpp_ms']:.2f} | {r['torch_ms']:.1f} | {r['ratio']:.1f}x |")
+    if a.json:
+        Path(a.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
