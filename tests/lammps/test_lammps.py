@@ -1,0 +1,233 @@
+"""pair_style painn in LAMMPS (build/bin/lmp_painn) against `painn eval`, across MPI ranks, and
+its invariants and error messages."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "oracle"))
+import lammps_io  # noqa: E402
+import structures  # noqa: E402
+
+LMP = ROOT / "build" / "bin" / "lmp_painn"
+PAINN = ROOT / "build" / "bin" / "painn"
+NKTV2P = 1.6021765e6  # LAMMPS metal units: eV/A^3 -> bar
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+
+pytestmark = pytest.mark.skipif(not LMP.exists(), reason="lmp_painn not built (LAMMPS headers missing?)")
+
+
+def lmp(workdir, script, np_=1, check=True):
+    (workdir / "in.test").write_text(script)
+    cmd = [str(LMP), "-in", "in.test", "-log", "log.lammps", "-screen", "none"]
+    if np_ > 1:
+        cmd = ["mpirun", "--oversubscribe", "-np", str(np_)] + cmd
+    r = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=ENV)
+    log = (workdir / "log.lammps").read_text() if (workdir / "log.lammps").exists() else ""
+    if check:
+        assert r.returncode == 0, r.stdout + r.stderr + log[-2000:]
+    return r, log
+
+
+SINGLE_POINT = """units {units}
+atom_style atomic
+boundary {boundary}
+read_data {data}
+pair_style painn precision fp64
+pair_coeff * * {model} H C N O
+compute pe all pe/atom
+compute sa all stress/atom NULL
+compute sasum all reduce sum c_sa[1] c_sa[2] c_sa[3] c_sa[4] c_sa[5] c_sa[6]
+compute pesum all reduce sum c_pe
+compute vir all pressure NULL virial
+variable vol equal vol
+thermo_style custom step pe c_pesum c_vir[1] c_vir[2] c_vir[3] c_vir[4] c_vir[5] c_vir[6] c_sasum[1] c_sasum[2] c_sasum[3] c_sasum[4] c_sasum[5] c_sasum[6] v_vol
+thermo_modify format float %.16g
+dump d all custom 1 forces.dump id type x y z fx fy fz c_pe
+dump_modify d sort id format float %.16g
+{extra}
+run 0
+"""
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "m.safetensors"
+    subprocess.run([str(PAINN), "init", "--preset", "ultratiny", "--species", "H,C,N,O", "--seed", "3",
+                    "--dtype", "fp64", "-o", str(path)], check=True, capture_output=True)
+    return path
+
+
+def single_point(tmp_path, model, atoms, np_=1, units="metal", extra="", processors="", reframe=True):
+    if reframe:
+        atoms = lammps_io.to_lammps_frame(atoms)
+    lammps_io.write_data(tmp_path / "s.data", atoms, ["H", "C", "N", "O"])
+    boundary = " ".join("p" if p else "f" for p in atoms.pbc)
+    _, log = lmp(tmp_path, (processors + "\n" if processors else "") + SINGLE_POINT.format(
+        units=units, boundary=boundary, data="s.data", model=model, extra=extra), np_)
+    row = lammps_io.read_thermo(log)[-1]
+    dump = lammps_io.read_dump(tmp_path / "forces.dump")
+    return atoms, row, dump
+
+
+def painn_eval(tmp_path, model, atoms):
+    ase.io.write(tmp_path / "s.extxyz", atoms, format="extxyz")
+    subprocess.run([str(PAINN), "eval", str(model), str(tmp_path / "s.extxyz"), "-o", str(tmp_path / "e.extxyz"),
+                    "--precision", "fp64", "--per-atom"], check=True, capture_output=True)
+    return ase.io.read(tmp_path / "e.extxyz")
+
+
+def forces(dump):
+    return np.stack([dump["fx"], dump["fy"], dump["fz"]], 1)
+
+
+def virial_from_pressure(row):
+    """Global virial (eV) in Voigt order xx yy zz xy xz yz from `compute pressure NULL virial`."""
+    return np.array([row[f"c_vir[{k}]"] for k in range(1, 7)]) * row["v_vol"] / NKTV2P
+
+
+@pytest.mark.parametrize("name", ["triclinic", "orthorhombic", "molecule"])
+def test_single_point_matches_painn_eval(tmp_path, model, name):
+    atoms, row, dump = single_point(tmp_path, model, getattr(structures, name)())
+    ref = painn_eval(tmp_path, model, atoms)
+    e = ref.get_potential_energy()
+    assert abs(row["PotEng"] - e) < 1e-10 * abs(e)
+    f = ref.get_forces()
+    assert np.abs(forces(dump) - f).max() < 1e-10 * np.abs(f).max()
+    if atoms.pbc.all():
+        s = ref.get_stress() * atoms.get_volume()  # = -virial (xx yy zz yz xz xy)
+        w = -s[[0, 1, 2, 5, 4, 3]]
+        assert np.abs(virial_from_pressure(row) - w).max() < 1e-9 * np.abs(w).max()
+    # per-atom energies sum to the total and match the core's
+    assert row["c_pesum"] == pytest.approx(row["PotEng"], rel=1e-12)
+    np.testing.assert_allclose(dump["c_pe"], ref.get_array("energies"), rtol=0, atol=1e-10 * np.abs(e))
+
+
+def test_per_atom_virial_sums_to_global(tmp_path, model):
+    atoms, row, _ = single_point(tmp_path, model, structures.triclinic())
+    # compute stress/atom gives -(per-atom virial) in pressure*volume units
+    per_atom = -np.array([row[f"c_sasum[{k}]"] for k in range(1, 7)]) / NKTV2P
+    glob = virial_from_pressure(row)
+    assert np.abs(per_atom - glob).max() < 1e-9 * np.abs(glob).max()
+
+
+def test_virial_matches_strain_derivative(tmp_path, model):
+    atoms = lammps_io.to_lammps_frame(structures.triclinic())
+    _, row, _ = single_point(tmp_path, model, atoms)
+    glob = virial_from_pressure(row)
+    h = 1e-5
+    # diagonal strains keep the cell lower-triangular: written as is (full precision)
+    for k, (i, j) in enumerate([(0, 0), (1, 1), (2, 2)]):
+        e = []
+        for s in (h, -h):
+            eps = np.eye(3)
+            eps[i, j] += s
+            b = atoms.copy()
+            b.set_cell(np.asarray(atoms.cell) @ eps, scale_atoms=True)
+            e.append(single_point(tmp_path, model, b, reframe=False)[1]["PotEng"])
+        # dE/d(strain) = -virial
+        assert -(e[0] - e[1]) / (2 * h) == pytest.approx(glob[k], rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("np_,processors", [(2, ""), (4, ""), (4, "processors 4 1 1"), (3, "processors 1 1 3")])
+def test_mpi_ranks_agree(tmp_path, model, np_, processors):
+    """Subdomains of 2-3.5 A are far thinner than layers x cutoff (10 A)."""
+    a = structures.triclinic()
+    _, row1, d1 = single_point(tmp_path, model, a, 1)
+    _, rown, dn = single_point(tmp_path, model, a, np_, processors=processors)
+    assert rown["PotEng"] == pytest.approx(row1["PotEng"], rel=1e-12)
+    assert np.abs(forces(dn) - forces(d1)).max() < 1e-10 * np.abs(forces(d1)).max()
+    assert np.abs(virial_from_pressure(rown) - virial_from_pressure(row1)).max() < 1e-10 * np.abs(virial_from_pressure(row1)).max()
+
+
+def test_ranks_without_atoms(tmp_path, model):
+    """A molecule in a large non-periodic box on 4 ranks: some ranks own no atoms."""
+    mol = structures.molecule()
+    mol.positions -= mol.positions.min(0)
+    _, row1, d1 = single_point(tmp_path, model, mol, 1)
+    _, row4, d4 = single_point(tmp_path, model, mol, 4, processors="processors 4 1 1")
+    assert row4["PotEng"] == pytest.approx(row1["PotEng"], rel=1e-12)
+    assert np.abs(forces(d4) - forces(d1)).max() < 1e-10 * np.abs(forces(d1)).max()
+
+
+def test_real_units_convert_exactly(tmp_path, model):
+    a = structures.triclinic()
+    _, row_m, d_m = single_point(tmp_path, model, a, units="metal")
+    _, row_r, d_r = single_point(tmp_path, model, a, units="real")
+    kcal = 96.48533212331002 / 4.184
+    assert row_r["PotEng"] == pytest.approx(kcal * row_m["PotEng"], rel=1e-12)
+    np.testing.assert_allclose(forces(d_r), kcal * forces(d_m), rtol=1e-12, atol=1e-12)
+
+
+NVE = """units metal
+atom_style atomic
+boundary p p p
+read_data {data}
+pair_style painn precision fp64
+pair_coeff * * {model} H C N O
+velocity all create 300 12345 mom yes rot no
+neighbor 1.0 bin
+neigh_modify every {every} delay 0 check no
+timestep 0.0005
+fix 1 all nve
+thermo 100
+thermo_style custom step pe ke etotal
+thermo_modify format float %.16g
+run 100
+write_dump all custom final.dump id fx fy fz modify sort id format float %.16g
+"""
+
+
+def test_neighbor_rebuild_interval_does_not_change_dynamics(tmp_path, model):
+    atoms = lammps_io.to_lammps_frame(structures.triclinic())
+    lammps_io.write_data(tmp_path / "s.data", atoms, ["H", "C", "N", "O"])
+    out = []
+    for every in [1, 10]:
+        _, log = lmp(tmp_path, NVE.format(data="s.data", model=model, every=every))
+        out.append((lammps_io.read_thermo(log)[-1], lammps_io.read_dump(tmp_path / "final.dump")))
+    assert out[0][0]["PotEng"] == pytest.approx(out[1][0]["PotEng"], rel=1e-9)
+    f0 = np.stack([out[0][1][c] for c in ("fx", "fy", "fz")], 1)
+    f1 = np.stack([out[1][1][c] for c in ("fx", "fy", "fz")], 1)
+    assert np.abs(f0 - f1).max() < 1e-9 * np.abs(f0).max()
+
+
+BAD = """units {units}
+atom_style atomic
+boundary p p p
+read_data s.data
+{newton}
+pair_style painn
+pair_coeff * * {model} {elements}
+run 0
+"""
+
+
+@pytest.mark.parametrize("case,units,newton,elements,message", [
+    ("element not in model", "metal", "", "H C N F", "element F (atom type 4) is not in the model"),
+    ("unmapped type", "metal", "", "H C N", "one element (or NULL) for each of the 4 atom types"),
+    ("not an element", "metal", "", "H C N Xx", "'Xx' for atom type 4 is not an element symbol"),
+    ("units", "lj", "", "H C N O", "supports units metal"),
+    ("newton off", "metal", "newton off on", "H C N O", "requires newton_pair on"),
+    ("missing file", "metal", "", "H C N O", "cannot open model file"),
+    ("malformed model", "metal", "", "H C N O", "not a PaiNN-MD model"),
+])
+def test_bad_input_gives_clear_errors(tmp_path, model, case, units, newton, elements, message):
+    lammps_io.write_data(tmp_path / "s.data", lammps_io.to_lammps_frame(structures.triclinic()), ["H", "C", "N", "O"])
+    path = str(model)
+    if case == "missing file":
+        path = str(tmp_path / "nope.safetensors")
+    if case == "malformed model":
+        path = str(tmp_path / "bad.safetensors")
+        data = bytearray(Path(model).read_bytes())
+        data[data.find(b"painn-md"):data.find(b"painn-md") + 8] = b"other-md"
+        Path(path).write_bytes(bytes(data))
+    r, log = lmp(tmp_path, BAD.format(units=units, newton=newton, model=path, elements=elements), check=False)
+    assert r.returncode != 0
+    assert message in log + r.stdout + r.stderr
