@@ -1,5 +1,6 @@
 #include "pair_painn.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -128,6 +129,14 @@ void PairPaiNN::coeff(int narg, char **arg) {
   cutoff_ = model_->config.cutoff;
   hidden_ = model_->config.hidden;
   comm_forward = comm_reverse = 4 * hidden_;  // q (H) and mu (3H) per atom
+  // Under pair_style hybrid(/overlay) the top-level style took its comm sizes from the
+  // sub-styles in its settings(), before this width was known; Comm::init sizes the buffers
+  // from the top-level style, so raise its sizes too (else the exchange overruns them).
+  Pair *top = force->pair;
+  if (top && top != this) {
+    top->comm_forward = std::max(top->comm_forward, comm_forward);
+    top->comm_reverse = std::max(top->comm_reverse, comm_reverse);
+  }
   calc_ = std::make_unique<painn::Calculator>(*model_, precision_, 0);
 }
 

@@ -231,3 +231,52 @@ def test_bad_input_gives_clear_errors(tmp_path, model, case, units, newton, elem
     r, log = lmp(tmp_path, BAD.format(units=units, newton=newton, model=path, elements=elements), check=False)
     assert r.returncode != 0
     assert message in log + r.stdout + r.stderr
+
+
+def example_thermo(np_, tmp_path, steps=20):
+    cmd = [str(LMP), "-in", str(ROOT / "examples/lammps/box/in.box"), "-var", "nvt_steps", str(steps),
+           "-var", "nve_steps", str(steps), "-log", "none"]
+    if np_ > 1:
+        cmd = ["mpirun", "--oversubscribe", "-np", str(np_)] + cmd
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return [l for l in r.stdout.split("\n") if l.strip() and l.split()[0].isdigit() and len(l.split()) == 7]
+
+
+@pytest.mark.skipif(not (ROOT / "potentials" / "compact-fp32.safetensors").exists(), reason="no shipped potential")
+def test_periodic_example_same_thermo_on_one_and_two_ranks(tmp_path):
+    one, two = example_thermo(1, tmp_path), example_thermo(2, tmp_path)
+    assert len(one) >= 4 and one == two
+
+
+NVE_MOLECULE = """units metal
+atom_style atomic
+boundary f f f
+read_data {data}
+pair_style painn
+pair_coeff * * {model} H C N O F S Cl
+neighbor 1.0 bin
+neigh_modify every 1 delay 0 check yes
+velocity all create 300.0 4928459 mom yes rot yes dist gaussian
+timestep 0.0005
+fix nve all nve
+thermo_style custom step time pe ke etotal
+thermo_modify format float %.10f
+thermo 100
+run {steps}
+"""
+
+
+@pytest.mark.skipif(not (ROOT / "potentials" / "ultratiny-fp32.safetensors").exists(), reason="no shipped potential")
+def test_nve_energy_drift_is_bounded(tmp_path):
+    """20,000 steps of 0.5 fs (10 ps) of aspirin in vacuum with a trained potential (fp32)."""
+    _, log = lmp(tmp_path, NVE_MOLECULE.format(data=ROOT / "examples/lammps/molecule/aspirin.data",
+                                               model=ROOT / "potentials/ultratiny-fp32.safetensors", steps=20000))
+    rows = lammps_io.read_thermo(log)
+    t = np.array([r["Time"] for r in rows])
+    e = np.array([r["TotEng"] for r in rows])
+    slope = np.polyfit(t, e, 1)[0] / 21 * 1000  # meV/atom/ps
+    spread = (e.max() - e.min()) / 21 * 1000
+    print(f"NVE drift {slope:.4f} meV/atom/ps, total-energy spread {spread:.3f} meV/atom over {t[-1]:.1f} ps")
+    assert abs(slope) < 0.5
+    assert spread < 5.0
