@@ -7,7 +7,7 @@ PACKAGES=(
   libeigen3-dev nlohmann-json3-dev libgtest-dev libomp-dev
   python3 python3-numpy python3-torch python3-ase python3-pytest   # test oracle (Debian's python3)
   lammps liblammps-dev openmpi-bin libopenmpi-dev                  # LAMMPS pair style
-  libopenmm-dev python3-simtk                                      # OpenMM plugin
+  libopenmm-dev libopenmm-plugins python3-simtk                    # OpenMM plugin (+ CPU platform)
   libxtb-dev xtb                                                   # GFN2-xTB teacher
 )
 missing=()

@@ -1,0 +1,80 @@
+#include "openmmpainn/PaiNNForceImpl.h"
+
+#include <openmm/OpenMMException.h>
+#include <openmm/internal/ContextImpl.h>
+
+#include <cmath>
+#include <set>
+
+#include "openmmpainn/PaiNNKernels.h"
+#include "painn/model.h"
+
+using namespace PaiNNPlugin;
+
+namespace {
+// Standard atomic masses (amu) of the elements a model may hold, for inferring elements.
+double standard_mass(int z) {
+  static const double m[] = {0,      1.008,  4.0026, 6.94,   9.0122, 10.81,  12.011, 14.007, 15.999, 18.998,
+                             20.180, 22.990, 24.305, 26.982, 28.085, 30.974, 32.06,  35.45,  39.948, 39.098,
+                             40.078};
+  if (z >= 1 && z <= 20) return m[z];
+  if (z == 35) return 79.904;
+  if (z == 53) return 126.90;
+  return -1;
+}
+}  // namespace
+
+void PaiNNForceImpl::initialize(OpenMM::ContextImpl& context) {
+  const OpenMM::System& system = context.getSystem();
+  const int n = system.getNumParticles();
+  std::vector<int> particles = owner.getParticles();
+  if (particles.empty())
+    for (int i = 0; i < n; ++i) particles.push_back(i);
+  std::set<int> seen;
+  for (int p : particles) {
+    if (p < 0 || p >= n)
+      throw OpenMM::OpenMMException("PaiNNForce: particle index " + std::to_string(p) + " is out of range (the System has " +
+                                    std::to_string(n) + " particles)");
+    if (!seen.insert(p).second) throw OpenMM::OpenMMException("PaiNNForce: particle " + std::to_string(p) + " is listed twice");
+  }
+  const painn::Model model = painn::Model::from_bytes(owner.getModelBytes(), "PaiNNForce model");
+  std::vector<int> numbers = owner.getAtomicNumbers();
+  if (numbers.empty()) {
+    // Infer each particle's element from its mass, among the model's elements.
+    for (int p : particles) {
+      const double mass = system.getParticleMass(p);
+      int best = -1;
+      for (int z : model.config.species)
+        if (std::fabs(standard_mass(z) - mass) < 0.1) best = z;
+      if (best < 0)
+        throw OpenMM::OpenMMException("PaiNNForce: cannot tell the element of particle " + std::to_string(p) + " (mass " +
+                                      std::to_string(mass) + " amu) among the model's elements; call setAtomicNumbers()");
+      numbers.push_back(best);
+    }
+  }
+  if (numbers.size() != particles.size())
+    throw OpenMM::OpenMMException("PaiNNForce: " + std::to_string(numbers.size()) + " atomic numbers for " +
+                                  std::to_string(particles.size()) + " particles");
+  for (size_t k = 0; k < numbers.size(); ++k)
+    if (model.species_index(numbers[k]) < 0) {
+      std::string list;
+      for (int z : model.config.species) list += (list.empty() ? "" : ", ") + painn::element_symbol(z);
+      const std::string el = numbers[k] >= 1 && numbers[k] <= 118 ? painn::element_symbol(numbers[k]) : "Z=" + std::to_string(numbers[k]);
+      throw OpenMM::OpenMMException("PaiNNForce: particle " + std::to_string(particles[k]) + " is element " + el +
+                                    ", which the model does not know (it has " + list + ")");
+    }
+  kernel = context.getPlatform().createKernel(CalcPaiNNForceKernel::Name(), context);
+  kernel.getAs<CalcPaiNNForceKernel>().initialize(system, owner, particles, numbers);
+}
+
+double PaiNNForceImpl::calcForcesAndEnergy(OpenMM::ContextImpl& context, bool includeForces, bool includeEnergy,
+                                           int groups) {
+  if ((groups & (1 << owner.getForceGroup())) == 0) return 0.0;
+  return kernel.getAs<CalcPaiNNForceKernel>().execute(context, includeForces, includeEnergy);
+}
+
+std::vector<std::string> PaiNNForceImpl::getKernelNames() { return {CalcPaiNNForceKernel::Name()}; }
+
+void PaiNNForceImpl::updateParametersInContext(OpenMM::ContextImpl& context) {
+  kernel.getAs<CalcPaiNNForceKernel>().copyParametersToContext(context, owner);
+}
