@@ -1,6 +1,7 @@
 #include "pair_painn.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -21,6 +22,16 @@
 using namespace LAMMPS_NS;
 
 namespace {
+// Adds u * W (row-major 3x3, W = sum r (x) f) to a LAMMPS virial in the order xx yy zz xy xz yz.
+void add_virial(double *v, const std::array<double, 9> &w, double u) {
+  v[0] += u * w[0];
+  v[1] += u * w[4];
+  v[2] += u * w[8];
+  v[3] += u * 0.5 * (w[1] + w[3]);
+  v[4] += u * 0.5 * (w[2] + w[6]);
+  v[5] += u * 0.5 * (w[5] + w[7]);
+}
+
 // 1 eV in kcal/mol: 96.48533212331002 kJ/mol / 4.184 (exact by the definition of the kcal).
 constexpr double kEvInKcalPerMol = 96.48533212331002 / 4.184;
 }  // namespace
@@ -53,7 +64,8 @@ void PairPaiNN::allocate() {
 void PairPaiNN::settings(int narg, char **arg) {
   int k = 0;
   while (k < narg) {
-    if (strcmp(arg[k], "precision") == 0 && k + 1 < narg) {
+    if (strcmp(arg[k], "precision") == 0) {
+      if (k + 1 >= narg) error->all(FLERR, "pair_style painn: keyword 'precision' needs a value (fp32 or fp64)");
       try {
         precision_ = painn::precision_from_string(arg[k + 1]);
       } catch (const painn::Error &e) {
@@ -126,6 +138,13 @@ void PairPaiNN::coeff(int narg, char **arg) {
         count++;
       }
   if (count == 0) error->all(FLERR, "pair_coeff painn: no atom type is mapped to an element");
+  // Alone (not a hybrid sub-style), NULL types would stop LAMMPS with "All pair coeffs are not set".
+  if (force->pair == this)
+    for (int t = 1; t <= ntypes; ++t)
+      if (type_species_[t] < 0)
+        error->all(FLERR, "pair_coeff painn: atom type " + std::to_string(t) +
+                              " is NULL; atoms outside the model need another pair style for them: "
+                              "pair_style hybrid/overlay painn ... and pair_coeff * * painn MODEL El1 ... NULL");
   cutoff_ = model_->config.cutoff;
   hidden_ = model_->config.hidden;
   comm_forward = comm_reverse = 4 * hidden_;  // q (H) and mu (3H) per atom
@@ -158,6 +177,10 @@ void PairPaiNN::init_style() {
   const int irequest = neighbor->request(this, instance_me);
   neighbor->requests[irequest]->half = 0;
   neighbor->requests[irequest]->full = 1;
+  // A repeated `pair_style painn precision ...` keeps this object and only calls settings().
+  if (calc_->precision() != precision_) calc_ = std::make_unique<painn::Calculator>(*model_, precision_, 0);
+  // OpenMP threads per MPI rank as LAMMPS counts them (OMP_NUM_THREADS, else 1; `package omp N`).
+  calc_->set_threads(comm->nthreads);
 }
 
 double PairPaiNN::init_one(int, int) {
@@ -205,7 +228,11 @@ void PairPaiNN::compute(int eflag, int vflag) {
       const int nj = atom_node_[j];
       if (nj < 0) continue;
       const double d0 = x[j][0] - x[i][0], d1 = x[j][1] - x[i][1], d2 = x[j][2] - x[i][2];
-      if (d0 * d0 + d1 * d1 + d2 * d2 >= rc2) continue;
+      const double r2 = d0 * d0 + d1 * d1 + d2 * d2;
+      if (r2 >= rc2) continue;
+      if (!(r2 >= 1e-16))  // named here by atom ID (the core only knows node indices)
+        error->one(FLERR, "pair_style painn: atoms " + std::to_string(atom->tag[i]) + " and " +
+                              std::to_string(atom->tag[j]) + " coincide or have a non-finite distance");
       graph_.neighbor.push_back(nj);
       graph_.vec.push_back({d0, d1, d2});
     }
@@ -232,27 +259,9 @@ void PairPaiNN::compute(int eflag, int vflag) {
   if (eflag_global) eng_vdwl += u * r.energy;
   if (eflag_atom)
     for (int node = 0; node < n_local; ++node) eatom[node_atom_[node]] += u * r.atom_energy[node];
-  // LAMMPS order xx yy zz xy xz yz; the core's virial is W = sum r (x) f (row-major 3x3).
-  if (vflag_global) {
-    const auto &w = r.virial;
-    virial[0] += u * w[0];
-    virial[1] += u * w[4];
-    virial[2] += u * w[8];
-    virial[3] += u * 0.5 * (w[1] + w[3]);
-    virial[4] += u * 0.5 * (w[2] + w[6]);
-    virial[5] += u * 0.5 * (w[5] + w[7]);
-  }
+  if (vflag_global) add_virial(virial, r.virial, u);
   if (vflag_atom)
-    for (int node = 0; node < graph_.n_nodes; ++node) {
-      const auto &w = r.atom_virial[node];
-      double *v = vatom[node_atom_[node]];
-      v[0] += u * w[0];
-      v[1] += u * w[4];
-      v[2] += u * w[8];
-      v[3] += u * 0.5 * (w[1] + w[3]);
-      v[4] += u * 0.5 * (w[2] + w[6]);
-      v[5] += u * 0.5 * (w[5] + w[7]);
-    }
+    for (int node = 0; node < graph_.n_nodes; ++node) add_virial(vatom[node_atom_[node]], r.atom_virial[node], u);
 }
 
 // ---- ghost exchange between layers ---------------------------------------------------------

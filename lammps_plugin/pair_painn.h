@@ -3,8 +3,12 @@
 // ghost atoms exact between message-passing layers with LAMMPS's own forward/reverse
 // communication (the pattern of pair_eam's fp exchange, once per layer).
 //
-//   pair_style painn [precision fp32|fp64]
+//   pair_style painn [precision fp32|fp64]                (default fp32)
 //   pair_coeff * * model.safetensors El1 El2 ... ElN     (one element or NULL per atom type)
+//
+// NULL types are left out of the graph entirely (they neither feel nor exert PaiNN forces); they
+// need another style: pair_style hybrid/overlay painn ... (pair_coeff * * painn MODEL ... NULL).
+// Units metal or real; newton_pair on. Node order: mapped owned atoms, then mapped ghosts.
 #ifdef PAIR_CLASS
 // clang-format off
 PairStyle(painn,PairPaiNN);

@@ -11,18 +11,6 @@
 
 using namespace PaiNNPlugin;
 
-namespace {
-// Standard atomic masses (amu) of the elements a model may hold, for inferring elements.
-double standard_mass(int z) {
-  static const double m[] = {0,      1.008,  4.0026, 6.94,   9.0122, 10.81,  12.011, 14.007, 15.999, 18.998,
-                             20.180, 22.990, 24.305, 26.982, 28.085, 30.974, 32.06,  35.45,  39.948, 39.098,
-                             40.078};
-  if (z >= 1 && z <= 20) return m[z];
-  if (z == 35) return 79.904;
-  if (z == 53) return 126.90;
-  return -1;
-}
-}  // namespace
 
 void PaiNNForceImpl::initialize(OpenMM::ContextImpl& context) {
   const OpenMM::System& system = context.getSystem();
@@ -45,7 +33,7 @@ void PaiNNForceImpl::initialize(OpenMM::ContextImpl& context) {
       const double mass = system.getParticleMass(p);
       int best = -1;
       for (int z : model.config.species)
-        if (std::fabs(standard_mass(z) - mass) < 0.1) best = z;
+        if (std::fabs(painn::standard_atomic_mass(z) - mass) < 0.1) best = z;
       if (best < 0)
         throw OpenMM::OpenMMException("PaiNNForce: cannot tell the element of particle " + std::to_string(p) + " (mass " +
                                       std::to_string(mass) + " amu) among the model's elements; call setAtomicNumbers()");

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "painn/error.h"
+#include "painn/model.h"
 #include "painn/teacher.h"
 
 namespace painn {
@@ -88,7 +89,7 @@ std::vector<System> sample_md_gfnff(const System& start, const SampleOptions& o)
   std::normal_distribution<double> gauss(0.0, 1.0);
   GfnffModel ff(start);
   std::vector<double> mass(n);
-  for (int i = 0; i < n; ++i) mass[i] = atomic_mass(start.atomic_numbers[i]);
+  for (int i = 0; i < n; ++i) mass[i] = standard_atomic_mass(start.atomic_numbers[i]);
   std::vector<std::array<double, 3>> x = start.positions, v(n), f;
   const double kT = kB * o.temperature;
   for (int i = 0; i < n; ++i)

@@ -70,5 +70,6 @@ class Model {
 // Element symbols <-> atomic numbers (1..118).
 int atomic_number(const std::string& symbol);  // throws painn::Error on unknown symbol
 const std::string& element_symbol(int z);
+double standard_atomic_mass(int z);  // amu; H-Ca, Br, I (throws painn::Error otherwise)
 
 }  // namespace painn

@@ -58,6 +58,5 @@ struct SampleOptions {
 };
 std::vector<System> sample_md_gfnff(const System& start, const SampleOptions& o);
 
-double atomic_mass(int z);  // amu
 
 }  // namespace painn
