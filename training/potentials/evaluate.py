@@ -50,9 +50,9 @@ def speed(model, tmp):
         ase.io.write(box, structures.methane_box(120, seed=1), format="extxyz")
     res = {}
     for t in [1, 2]:
-        m = json.loads(subprocess.run([str(BIN / "painn_bench"), model, mol, "--threads", t, "--repeats", 20],
+        m = json.loads(subprocess.run([str(x) for x in [BIN / "painn_bench", model, mol, "--threads", t, "--repeats", 20]],
                                       check=True, capture_output=True, text=True).stdout)
-        b = json.loads(subprocess.run([str(BIN / "painn_bench"), model, box, "--threads", t, "--repeats", 3],
+        b = json.loads(subprocess.run([str(x) for x in [BIN / "painn_bench", model, box, "--threads", t, "--repeats", 3]],
                                       check=True, capture_output=True, text=True).stdout)
         res[f"molecule_ms_{t}t"] = m["median_ms"]
         res[f"box_atom_steps_per_s_{t}t"] = b["atoms"] / (b["median_ms"] / 1000)
