@@ -43,7 +43,7 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         mol = structures.molecule()
-        box = structures.methane_box(120 if a.quick else 600, seed=1)
+        box = structures.methane_box(120, seed=1) if a.quick else structures.bench_box(3000, seed=0)
         ase.io.write(d / "mol.extxyz", mol, format="extxyz")
         ase.io.write(d / "box.extxyz", box, format="extxyz")
         for preset in ["current", "ultratiny"]:

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "openmmpainn/PaiNNKernels.h"
+#include "painn/error.h"
 #include "painn/model.h"
 
 using namespace PaiNNPlugin;
@@ -25,7 +26,14 @@ void PaiNNForceImpl::initialize(OpenMM::ContextImpl& context) {
                                     std::to_string(n) + " particles)");
     if (!seen.insert(p).second) throw OpenMM::OpenMMException("PaiNNForce: particle " + std::to_string(p) + " is listed twice");
   }
-  const painn::Model model = painn::Model::from_bytes(owner.getModelBytes(), "PaiNNForce model");
+  if (owner.getModelBytes().empty())
+    throw OpenMM::OpenMMException("PaiNNForce: no model (construct it from a model file or call setModelBytes)");
+  painn::Model model;
+  try {
+    model = painn::Model::from_bytes(owner.getModelBytes(), "PaiNNForce model");
+  } catch (const painn::Error& e) {
+    throw OpenMM::OpenMMException(std::string("PaiNNForce: ") + e.what());
+  }
   std::vector<int> numbers = owner.getAtomicNumbers();
   if (numbers.empty()) {
     // Infer each particle's element from its mass, among the model's elements.
@@ -51,6 +59,9 @@ void PaiNNForceImpl::initialize(OpenMM::ContextImpl& context) {
       throw OpenMM::OpenMMException("PaiNNForce: particle " + std::to_string(particles[k]) + " is element " + el +
                                     ", which the model does not know (it has " + list + ")");
     }
+  initialParticles = owner.getParticles();
+  initialNumbers = owner.getAtomicNumbers();
+  initialPeriodic = owner.usesPeriodicBoundaryConditions();
   kernel = context.getPlatform().createKernel(CalcPaiNNForceKernel::Name(), context);
   kernel.getAs<CalcPaiNNForceKernel>().initialize(system, owner, particles, numbers);
 }
@@ -64,5 +75,12 @@ double PaiNNForceImpl::calcForcesAndEnergy(OpenMM::ContextImpl& context, bool in
 std::vector<std::string> PaiNNForceImpl::getKernelNames() { return {CalcPaiNNForceKernel::Name()}; }
 
 void PaiNNForceImpl::updateParametersInContext(OpenMM::ContextImpl& context) {
+  if (owner.getParticles() != initialParticles || owner.getAtomicNumbers() != initialNumbers)
+    throw OpenMM::OpenMMException(
+        "PaiNNForce: updateParametersInContext cannot change the particles or their atomic numbers; "
+        "reinitialize the Context instead");
+  if (owner.usesPeriodicBoundaryConditions() != initialPeriodic)
+    throw OpenMM::OpenMMException(
+        "PaiNNForce: updateParametersInContext cannot switch periodic boundary conditions; reinitialize the Context instead");
   kernel.getAs<CalcPaiNNForceKernel>().copyParametersToContext(context, owner);
 }

@@ -6,7 +6,9 @@
 #include <openmm/internal/ContextImpl.h>
 #include <openmm/reference/ReferencePlatform.h>
 
+#include <algorithm>
 #include <memory>
+#include <string>
 
 #include "openmmpainn/PaiNNKernels.h"
 #include "painn/calculator.h"
@@ -21,7 +23,9 @@ constexpr double kAngstromPerNm = 10.0;
 
 class ReferenceCalcPaiNNForceKernel : public CalcPaiNNForceKernel {
  public:
-  ReferenceCalcPaiNNForceKernel(std::string name, const OpenMM::Platform& platform) : CalcPaiNNForceKernel(name, platform) {}
+  // platformThreads: the CPU platform's "Threads" property (0 on the Reference platform).
+  ReferenceCalcPaiNNForceKernel(std::string name, const OpenMM::Platform& platform, int platformThreads)
+      : CalcPaiNNForceKernel(name, platform), platformThreads(platformThreads) {}
 
   void initialize(const OpenMM::System&, const PaiNNForce& force, const std::vector<int>& particles,
                   const std::vector<int>& atomicNumbers) override {
@@ -68,8 +72,10 @@ class ReferenceCalcPaiNNForceKernel : public CalcPaiNNForceKernel {
       for (int z : system.atomic_numbers)
         if (model.species_index(z) < 0)
           throw OpenMM::OpenMMException("PaiNNForce: the new model lacks element " + painn::element_symbol(z));
+      // Threads: the force's own setting, else the CPU platform's, else OpenMP's default.
+      const int threads = force.getNumThreads() > 0 ? force.getNumThreads() : platformThreads;
       calc = std::make_unique<painn::Calculator>(
-          model, force.getPrecision() == "double" ? painn::Precision::fp64 : painn::Precision::fp32, force.getNumThreads());
+          model, force.getPrecision() == "double" ? painn::Precision::fp64 : painn::Precision::fp32, threads);
     } catch (const painn::Error& e) {
       throw OpenMM::OpenMMException(std::string("PaiNNForce: ") + e.what());
     }
@@ -77,6 +83,7 @@ class ReferenceCalcPaiNNForceKernel : public CalcPaiNNForceKernel {
     system.pbc = {periodic, periodic, periodic};
   }
 
+  int platformThreads = 0;
   std::vector<int> particles;
   painn::System system;
   bool periodic = false;
@@ -85,9 +92,20 @@ class ReferenceCalcPaiNNForceKernel : public CalcPaiNNForceKernel {
 
 class ReferencePaiNNKernelFactory : public OpenMM::KernelFactory {
  public:
+  // The thread count the CPU platform uses for this Context (its "Threads" property, which the
+  // user may set); 0 elsewhere or when it cannot be read.
+  static int cpuThreads(const OpenMM::Platform& platform, OpenMM::ContextImpl& context) {
+    if (platform.getName() != "CPU") return 0;
+    try {
+      return std::max(0, std::stoi(platform.getPropertyValue(context.getOwner(), "Threads")));
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+
   OpenMM::KernelImpl* createKernelImpl(std::string name, const OpenMM::Platform& platform,
-                                       OpenMM::ContextImpl&) const override {
-    if (name == CalcPaiNNForceKernel::Name()) return new ReferenceCalcPaiNNForceKernel(name, platform);
+                                       OpenMM::ContextImpl& context) const override {
+    if (name == CalcPaiNNForceKernel::Name()) return new ReferenceCalcPaiNNForceKernel(name, platform, cpuThreads(platform, context));
     throw OpenMM::OpenMMException("PaiNN plugin: unknown kernel '" + name + "'");
   }
 };

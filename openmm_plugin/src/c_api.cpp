@@ -49,6 +49,23 @@ int painn_openmm_force_xml(const char* model_path, const char** xml) {
   });
 }
 
+// The same from a model held in memory (bytes of a model file).
+int painn_openmm_force_xml_from_bytes(const char* bytes, long long size, const char** xml) {
+  return guarded([&] {
+    PaiNNForce force;
+    force.setModelBytes(std::string(bytes, static_cast<size_t>(size)));
+    std::stringstream ss;
+    OpenMM::XmlSerializer::serialize<OpenMM::Force>(&force, "Force", ss);
+    last_string = ss.str();
+    *xml = last_string.c_str();
+  });
+}
+
+// 1 when the pointer (an OpenMM::Force*) is a PaiNNForce, else 0.
+int painn_openmm_is_painn_force(void* force) {
+  return dynamic_cast<PaiNNForce*>(static_cast<OpenMM::Force*>(force)) != nullptr ? 1 : 0;
+}
+
 int painn_openmm_set_particles(void* force, const int* particles, int n) {
   return guarded([&] { as_force(force).setParticles(std::vector<int>(particles, particles + n)); });
 }
@@ -93,6 +110,23 @@ int painn_openmm_set_model_file(void* force, const char* path) {
   return guarded([&] {
     PaiNNForce fresh(path);
     as_force(force).setModelBytes(fresh.getModelBytes());
+  });
+}
+
+int painn_openmm_get_threads(void* force, int* out) {
+  return guarded([&] { *out = as_force(force).getNumThreads(); });
+}
+
+int painn_openmm_set_model_bytes(void* force, const char* bytes, long long size) {
+  return guarded([&] { as_force(force).setModelBytes(std::string(bytes, static_cast<size_t>(size))); });
+}
+
+// The model file's bytes (valid until the force changes).
+int painn_openmm_get_model_bytes(void* force, const char** out, long long* size) {
+  return guarded([&] {
+    const std::string& b = as_force(force).getModelBytes();
+    *out = b.data();
+    *size = static_cast<long long>(b.size());
   });
 }
 

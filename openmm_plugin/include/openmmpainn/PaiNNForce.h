@@ -31,7 +31,8 @@ class PaiNNForce : public OpenMM::Force {
   // "single" (fp32 compute, the default) or "double"
   void setPrecision(const std::string& precision);
   const std::string& getPrecision() const { return precision; }
-  // Threads for the CPU evaluation; 0: OpenMP's default.
+  // Threads for the CPU evaluation; 0: the CPU platform's count (its "Threads" property), and
+  // OpenMP's default on the Reference platform.
   void setNumThreads(int threads) { numThreads = threads; }
   int getNumThreads() const { return numThreads; }
 

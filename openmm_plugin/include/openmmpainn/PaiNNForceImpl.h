@@ -25,6 +25,10 @@ class PaiNNForceImpl : public OpenMM::ForceImpl {
  private:
   const PaiNNForce& owner;
   OpenMM::Kernel kernel;
+  // The owner's settings when the Context was created: an update may change the model, precision
+  // and threads, not which particles the force acts on, their elements, or periodicity.
+  std::vector<int> initialParticles, initialNumbers;
+  bool initialPeriodic = false;
 };
 
 }  // namespace PaiNNPlugin
