@@ -34,7 +34,16 @@ print(f"validation force MAE: epoch 1 {1000*v[0]:.0f} -> epoch {len(v)} {1000*v[
 print(f"test (held-out configurations): energy MAE {1000*e:.1f} meV/atom, force MAE {1000*f:.0f} meV/A")
 assert v[-1] < v[0], "validation error did not fall"
 PY
-if [ -x "$ROOT/build/bin/lmp_painn" ] && [ -f "$ROOT/examples/training/in.aspirin" ]; then
-  "$ROOT/build/bin/lmp_painn" -in "$ROOT/examples/training/in.aspirin" -var model "$OUT/ultratiny-aspirin.safetensors" \
-    -var data "$ROOT/examples/training/aspirin.data" -log "$OUT/lammps.log"
-fi
+# The same model in LAMMPS (types H, C, O): NVE from the test set's first configuration.
+/usr/bin/python3 - "$ROOT" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1] + "/tests/lammps")
+import ase.io, lammps_io
+a = ase.io.read("test.extxyz", 0)
+a.positions -= a.positions.min(0) - 20.0
+lammps_io.write_data("aspirin-hco.data", a, ["H", "C", "O"], box_margin=20.0)
+PY
+"$ROOT/build/bin/lmp_painn" -in "$ROOT/examples/training/in.aspirin" -var model ultratiny-aspirin.safetensors \
+  -var data aspirin-hco.data -log lammps.log -screen none
+grep -A6 "^ *Step" lammps.log | head -7
+echo "training example: done (outputs in $OUT)"
