@@ -249,22 +249,8 @@ def test_periodic_example_same_thermo_on_one_and_two_ranks(tmp_path):
     assert len(one) >= 4 and one == two
 
 
-NVE_MOLECULE = """units metal
-atom_style atomic
-boundary f f f
-read_data {data}
-pair_style painn
-pair_coeff * * {model} H C N O F S Cl
-neighbor 1.0 bin
-neigh_modify every 1 delay 0 check yes
-velocity all create 300.0 4928459 mom yes rot yes dist gaussian
-timestep 0.0005
-fix nve all nve
-thermo_style custom step time pe ke etotal
-thermo_modify format float %.10f
-thermo 100
-run {steps}
-"""
+sys.path.insert(0, str(ROOT / "training" / "potentials"))
+from nve_drift import INPUT as NVE_MOLECULE  # noqa: E402  (the same input the cards' drift numbers come from)
 
 
 @pytest.mark.skipif(not (ROOT / "potentials" / "ultratiny-fp32.safetensors").exists(), reason="no shipped potential")
