@@ -19,7 +19,7 @@ if ((${#missing[@]})); then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 # LAMMPS headers matching Debian's liblammps (not all are packaged); see the README.
 if [ -x "$(dirname "$0")/get_lammps_headers.sh" ]; then
