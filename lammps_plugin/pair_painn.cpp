@@ -266,25 +266,19 @@ void PairPaiNN::compute(int eflag, int vflag) {
 
 // ---- ghost exchange between layers ---------------------------------------------------------
 
-void PairPaiNN::forward(double *q, double *mu, int hidden) { exchange_forward(q, mu, hidden); }
-void PairPaiNN::forward(float *q, float *mu, int hidden) { exchange_forward(q, mu, hidden); }
-void PairPaiNN::reverse(double *gq, double *gmu, int hidden) { exchange_reverse(gq, gmu, hidden); }
-void PairPaiNN::reverse(float *gq, float *gmu, int hidden) { exchange_reverse(gq, gmu, hidden); }
+void PairPaiNN::forward(double *q, double *mu, int hidden) { exchange(q, mu, hidden, false); }
+void PairPaiNN::forward(float *q, float *mu, int hidden) { exchange(q, mu, hidden, false); }
+void PairPaiNN::reverse(double *gq, double *gmu, int hidden) { exchange(gq, gmu, hidden, true); }
+void PairPaiNN::reverse(float *gq, float *gmu, int hidden) { exchange(gq, gmu, hidden, true); }
 
-template <typename T> void PairPaiNN::exchange_forward(T *q, T *mu, int hidden) {
+// Points the pack/unpack callbacks at the core's rows, then runs LAMMPS's communication.
+template <typename T> void PairPaiNN::exchange(T *q, T *mu, int hidden, bool reverse) {
   rows_q_ = q;
   rows_mu_ = mu;
   rows_float_ = std::is_same<T, float>::value;
   hidden_ = hidden;
-  comm->forward_comm_pair(this);
-}
-
-template <typename T> void PairPaiNN::exchange_reverse(T *gq, T *gmu, int hidden) {
-  rows_q_ = gq;
-  rows_mu_ = gmu;
-  rows_float_ = std::is_same<T, float>::value;
-  hidden_ = hidden;
-  comm->reverse_comm_pair(this);
+  if (reverse) comm->reverse_comm_pair(this);
+  else comm->forward_comm_pair(this);
 }
 
 // Copies the 4H feature values (q, then mu) of the given atoms into buf; atoms outside the

@@ -46,8 +46,7 @@ class PairPaiNN : public Pair, private painn::GhostExchange {
   void forward(float *q, float *mu, int hidden) override;
   void reverse(double *gq, double *gmu, int hidden) override;
   void reverse(float *gq, float *gmu, int hidden) override;
-  template <typename T> void exchange_forward(T *q, T *mu, int hidden);
-  template <typename T> void exchange_reverse(T *gq, T *gmu, int hidden);
+  template <typename T> void exchange(T *q, T *mu, int hidden, bool reverse);
   template <typename T> int pack_rows(int n, const int *atoms, double *buf, bool zero_after);
   template <typename T> void unpack_rows(int n, const int *atoms, const double *buf, bool add);
 
