@@ -56,6 +56,23 @@ void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edge
                          std::vector<std::array<double, 3>>& edge_grad,
                          std::vector<ThreadScratch<T>>& scratch, InteractionWeights<T>* grad);
 
+// Filter block for the k edges of one centre starting at e0: w_pre = phi A^T + a, w = w_pre fc.
+// Taken from the layer's cache when the forward pass stored all of them (small systems).
+template <typename T>
+inline void edge_filter(const InteractionWeights<T>& w, const EdgeData<T>& edges, const InteractionCache<T>& cache,
+                 int64_t e0, int k, Mat<T>& w_pre, Mat<T>& w_cut) {
+  const int H3 = static_cast<int>(w.filter.rows());
+  if (cache.w_pre.rows() > 0) {
+    w_pre = cache.w_pre.middleRows(e0, k);
+  } else {
+    w_pre.resize(k, H3);
+    w_pre.noalias() = edges.phi.middleRows(e0, k) * w.filter.transpose();
+    w_pre.rowwise() += w.filter_bias;
+  }
+  w_cut.resize(k, H3);
+  for (int r = 0; r < k; ++r) w_cut.row(r) = w_pre.row(r) * edges.fc[e0 + r];
+}
+
 // ---- mixing: per-atom exchange between scalar and vector channels ---------------------------
 template <typename T>
 struct MixingCache {

@@ -41,6 +41,12 @@ Result Calculator::compute(const Graph& graph, const Request& request, GhostExch
   return impl_->compute(graph, request, exchange);
 }
 
+std::map<std::string, std::vector<double>> Calculator::training_gradient(
+    const std::vector<double>& energy_weight, const std::vector<std::array<double, 3>>& displacement) const {
+  ThreadScope scope(threads_);
+  return impl_->training_gradient(energy_weight, displacement);
+}
+
 Result Calculator::compute(const System& system, const Request& request) const {
   ThreadScope scope(threads_);
   const Graph graph = build_graph(system, model_, model_.config.cutoff);

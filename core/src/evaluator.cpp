@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "blocks.h"
+#include "tangent.h"
 #include "painn/error.h"
 #include "radial.h"
 
@@ -55,6 +56,8 @@ class EvaluatorT final : public Evaluator {
     Eigen::setNbThreads(n_threads);
 
     set_edges(g);
+    training_ready_ = false;
+    if (req.keep_for_training) keep_graph(g);
 
     // Forward.
     Mat<T> q(N, H), mu = Mat<T>::Zero(3 * N, H);
@@ -78,6 +81,7 @@ class EvaluatorT final : public Evaluator {
       if (req.per_atom_energy) res.atom_energy[i] = e_i;
     }
     res.energy = energy;
+    training_ready_ = req.keep_for_training && exchange == nullptr && g.n_nodes == g.n_local;
     if (!req.forces) return res;
 
     // Reverse.
@@ -131,7 +135,77 @@ class EvaluatorT final : public Evaluator {
     return res;
   }
 
+ std::map<std::string, std::vector<double>> training_gradient(
+      const std::vector<double>& energy_weight, const std::vector<std::array<double, 3>>& displacement) override {
+    if (!training_ready_)
+      throw Error("training_gradient needs a preceding compute() with keep_for_training on a graph without ghosts");
+    const int n = static_cast<int>(species_.size()), H = net_.hidden, L = net_.layers;
+    if (static_cast<int>(energy_weight.size()) != n || static_cast<int>(displacement.size()) != n)
+      throw Error("training_gradient: energy_weight and displacement need one entry per node (" + std::to_string(n) +
+                  ")");
+    const int n_threads = std::max(1, std::min(omp_get_max_threads(), n / kAtomsPerThread));
+    omp_set_num_threads(n_threads);
+    if (static_cast<int>(tscratch_.size()) != n_threads) tscratch_.resize(n_threads);
+    Eigen::setNbThreads(n_threads);
+
+    // Edge geometry along t:  t_r = t_j - t_i,  t_d = u . t_r,  t_u = (t_r - t_d u) / d.
+    const int64_t E = static_cast<int64_t>(neighbor_.size());
+    etan_.t_d.resize(E);
+    etan_.t_unit.resize(E, 3);
+    for (int i = 0; i < n; ++i)
+      for (int64_t e = offsets_[i]; e < offsets_[i + 1]; ++e) {
+        const int j = neighbor_[e];
+        double tr[3], u[3], td = 0;
+        for (int c = 0; c < 3; ++c) {
+          tr[c] = displacement[j][c] - displacement[i][c];
+          u[c] = edges_.unit(e, c);
+          td += u[c] * tr[c];
+        }
+        etan_.t_d[e] = static_cast<T>(td);
+        for (int c = 0; c < 3; ++c) etan_.t_unit(e, c) = static_cast<T>((tr[c] - td * u[c]) / edges_.dist[e]);
+      }
+    Vec<T> a(n);
+    for (int i = 0; i < n; ++i) a[i] = static_cast<T>(energy_weight[i]);
+
+    // Tangent forward (the primal caches are those of the last compute()).
+    Mat<T> t_q = Mat<T>::Zero(n, H), t_mu = Mat<T>::Zero(3 * n, H);  // the embedding does not move
+    inter_t_.resize(L);
+    mix_t_.resize(L);
+    for (int l = 0; l < L; ++l) {
+      interaction_tangent_forward(net_.interaction[l], edges_, etan_, n, inter_[l], t_q, t_mu, inter_t_[l]);
+      mixing_tangent_forward(net_.mixing[l], n, mix_[l], t_q, t_mu, mix_t_[l]);
+    }
+    head_tangent_forward(net_.head, n, head_, t_q, head_t_);
+
+    // Reverse: primal adjoints beside their tangents, training gradient accumulated per block.
+    if (!grad_) grad_ = std::make_unique<Network<T>>(net_);
+    grad_->set_zero();
+    Mat<T> gq = Mat<T>::Zero(n, H), gmu = Mat<T>::Zero(3 * n, H);
+    Mat<T> t_gq = Mat<T>::Zero(n, H), t_gmu = Mat<T>::Zero(3 * n, H);
+    head_tangent_reverse(net_.head, n, a, head_, head_t_, static_cast<T>(net_.energy_scale), gq, t_gq, grad_->head);
+    for (int l = L - 1; l >= 0; --l) {
+      mixing_tangent_reverse(net_.mixing[l], n, a, mix_[l], mix_t_[l], gq, gmu, t_gq, t_gmu, grad_->mixing[l]);
+      interaction_tangent_reverse(net_.interaction[l], edges_, etan_, n, a, inter_[l], inter_t_[l], gq, gmu, t_gq,
+                                  t_gmu, tscratch_, grad_->interaction[l]);
+    }
+    // q0 = embedding[species]
+    for (int k = 0; k < n; ++k) grad_->embedding.row(species_[k]) += a[k] * gq.row(k) + t_gq.row(k);
+    std::map<std::string, std::vector<double>> out;
+    grad_->add_to_named(config_, out);
+    return out;
+  }
+
  private:
+  // The graph's topology, owned here so that training_gradient() can follow a compute() whose
+  // graph no longer exists (Calculator::compute(System) builds a temporary one).
+  void keep_graph(const Graph& g) {
+    offsets_ = g.offsets;
+    neighbor_ = g.neighbor;
+    species_ = g.species;
+    edges_.offsets = offsets_.data();
+    edges_.neighbor = neighbor_.data();
+  }
+
   void set_edges(const Graph& g) {
     const int64_t E = g.n_edges();
     const int R = net_.rbf;
@@ -189,6 +263,15 @@ class EvaluatorT final : public Evaluator {
   std::vector<MixingCache<T>> mix_;
   HeadCache<T> head_;
   std::vector<ThreadScratch<T>> scratch_;
+  // training (tangent) state
+  bool training_ready_ = false;
+  std::vector<int64_t> offsets_;
+  std::vector<int> neighbor_, species_;
+  EdgeTangent<T> etan_;
+  std::vector<InteractionTangent<T>> inter_t_;
+  std::vector<MixingTangent<T>> mix_t_;
+  HeadTangent<T> head_t_;
+  std::vector<TangentScratch<T>> tscratch_;
 };
 
 }  // namespace

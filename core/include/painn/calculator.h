@@ -31,6 +31,7 @@ struct Request {
   bool per_atom_virial = false;
   bool edge_gradients = false;    // dE/d(vec[e]) per edge (graph entry point)
   bool parameter_gradient = false;  // dE/d(theta) for every model tensor (training)
+  bool keep_for_training = false;   // keep this evaluation's state for Calculator::training_gradient
 };
 
 struct Result {
@@ -63,6 +64,16 @@ class Calculator {
 
   // Host-provided graph (local + ghost nodes) with an optional ghost exchange.
   Result compute(const Graph& graph, const Request& request, GhostExchange* exchange) const;
+
+  // Training (forward-over-reverse, exact): after a compute() with keep_for_training on a graph
+  // without ghost nodes, returns
+  //   sum_s a_s dE_s/dtheta  +  d/d(eps) [dE/dtheta](R + eps t)
+  // by tensor name, where energy_weight[i] = a_s for every node i of structure s (nodes of one
+  // connected structure must share a weight; several disjoint structures may form one graph) and
+  // displacement[i] = t_i (A). The second term is -d/dtheta (sum_i t_i . F_i): with t = dL/dF it
+  // is the force-matching part of a loss gradient. Cost: about 2.5 energy+force evaluations.
+  std::map<std::string, std::vector<double>> training_gradient(
+      const std::vector<double>& energy_weight, const std::vector<std::array<double, 3>>& displacement) const;
 
   const Model& model() const { return model_; }
   Precision precision() const { return precision_; }

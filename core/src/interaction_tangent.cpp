@@ -1,0 +1,226 @@
+// Interaction block, tangents (training). Forward, as in interaction.cpp:
+//   x = context2(SiLU(context1(q))),  W_e = w_pre_e fc_e,  w_pre_e = A phi(d_e) + a
+//   q_i  += sum_e Ws_e xs_j
+//   mu_i += sum_e (Wvr_e xvr_j) u_e + (Wvv_e xvv_j) mu_j
+// Along t the filter moves with the edge length only: t_W_e = t_d_e dW_e/dd with
+//   dW/dd = (A phi'(d)) fc + w_pre fc'.
+// The tangent reverse recomputes the primal adjoints beside their tangents (no edge gradients:
+// the forces are already known) and accumulates the training gradient (tangent.h).
+#include <omp.h>
+
+#include "tangent.h"
+
+namespace painn {
+
+namespace {
+
+// Filter block of centre-block [e0, e0 + k): w_pre, w = w_pre fc, and w_d = dW/dd.
+template <typename T>
+void edge_filter_with_derivative(const InteractionWeights<T>& w, const EdgeData<T>& edges,
+                                 const InteractionCache<T>& cache, int64_t e0, int k, Mat<T>& w_pre, Mat<T>& w_cut,
+                                 Mat<T>& w_d) {
+  edge_filter(w, edges, cache, e0, k, w_pre, w_cut);
+  w_d.resize(k, w.filter.rows());
+  w_d.noalias() = edges.dphi.middleRows(e0, k) * w.filter.transpose();
+  for (int r = 0; r < k; ++r) w_d.row(r) = w_d.row(r) * edges.fc[e0 + r] + w_pre.row(r) * edges.dfc[e0 + r];
+}
+
+}  // namespace
+
+template <typename T>
+void interaction_tangent_forward(const InteractionWeights<T>& w, const EdgeData<T>& edges, const EdgeTangent<T>& te,
+                                 int n, const InteractionCache<T>& cache, Mat<T>& t_q, Mat<T>& t_mu,
+                                 InteractionTangent<T>& tc) {
+  const int H = static_cast<int>(t_q.cols());
+  tc.t_q_in = t_q;
+  tc.t_mu_in = t_mu;
+  // x = C2 SiLU(C1 q + b1) + b2  ->  t_x = C2 (SiLU'(h1_pre) t_h1_pre),  t_h1_pre = C1 t_q
+  tc.t_h1_pre.noalias() = t_q * w.context1.weight.transpose();
+  const Mat<T> t_h1 = tc.t_h1_pre.cwiseProduct(cache.h1_pre.unaryExpr([](T v) { return silu_grad(v); }));
+  tc.t_x.noalias() = t_h1 * w.context2.weight.transpose();
+
+#pragma omp parallel
+  {
+    Mat<T> w_pre, w_cut, w_d;
+#pragma omp for schedule(dynamic, 16)
+    for (int i = 0; i < n; ++i) {
+      const int64_t e0 = edges.offsets[i];
+      const int k = static_cast<int>(edges.offsets[i + 1] - e0);
+      if (k == 0) continue;
+      edge_filter_with_derivative(w, edges, cache, e0, k, w_pre, w_cut, w_d);
+      T* tqi = &t_q(i, 0);
+      T* tmui = &t_mu(3 * i, 0);
+      for (int r = 0; r < k; ++r) {
+        const int64_t e = e0 + r;
+        const int j = edges.neighbor[e];
+        const T* xj = &cache.x(j, 0);
+        const T* txj = &tc.t_x(j, 0);
+        const T* muj = &cache.mu_in(3 * j, 0);
+        const T* tmuj = &tc.t_mu_in(3 * j, 0);
+        const T* we = &w_cut(r, 0);
+        const T* wd = &w_d(r, 0);
+        const T td = te.t_d[e];
+        const T u[3] = {edges.unit(e, 0), edges.unit(e, 1), edges.unit(e, 2)};
+        const T tu[3] = {te.t_unit(e, 0), te.t_unit(e, 1), te.t_unit(e, 2)};
+        for (int h = 0; h < H; ++h) {
+          // q_i += Ws xs_j
+          tqi[h] += td * wd[h] * xj[h] + we[h] * txj[h];
+          // m_vr = Wvr xvr_j,  m_vv = Wvv xvv_j;  mu_i += m_vr u + m_vv mu_j
+          const T m_vr = we[H + h] * xj[H + h];
+          const T m_vv = we[2 * H + h] * xj[2 * H + h];
+          const T t_mvr = td * wd[H + h] * xj[H + h] + we[H + h] * txj[H + h];
+          const T t_mvv = td * wd[2 * H + h] * xj[2 * H + h] + we[2 * H + h] * txj[2 * H + h];
+          for (int c = 0; c < 3; ++c)
+            tmui[c * H + h] += t_mvr * u[c] + m_vr * tu[c] + t_mvv * muj[c * H + h] + m_vv * tmuj[c * H + h];
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edges, const EdgeTangent<T>& te,
+                                 int n, const Vec<T>& a, const InteractionCache<T>& cache,
+                                 const InteractionTangent<T>& tc, Mat<T>& gq, Mat<T>& gmu, Mat<T>& t_gq,
+                                 Mat<T>& t_gmu, std::vector<TangentScratch<T>>& scratch, InteractionWeights<T>& grad) {
+  const int H = static_cast<int>(gq.cols());
+  const int R = edges.R;
+  const int n_threads = static_cast<int>(scratch.size());
+
+#pragma omp parallel num_threads(n_threads)
+  {
+    TangentScratch<T>& s = scratch[omp_get_thread_num()];
+    s.g_x.setZero(n, 3 * H);
+    s.t_g_x.setZero(n, 3 * H);
+    s.g_mu.setZero(3 * n, H);
+    s.t_g_mu.setZero(3 * n, H);
+    s.g_filter.setZero(3 * H, R);
+    s.g_filter_bias.setZero(3 * H);
+#pragma omp for schedule(dynamic, 16)
+    for (int i = 0; i < n; ++i) {
+      const int64_t e0 = edges.offsets[i];
+      const int k = static_cast<int>(edges.offsets[i + 1] - e0);
+      if (k == 0) continue;
+      edge_filter_with_derivative(w, edges, cache, e0, k, s.w_pre, s.w, s.w_d);
+      s.g_w.resize(k, 3 * H);
+      s.t_g_w.resize(k, 3 * H);
+      const T* gqi = &gq(i, 0);
+      const T* gmui = &gmu(3 * i, 0);
+      const T* tgqi = &t_gq(i, 0);
+      const T* tgmui = &t_gmu(3 * i, 0);
+      for (int r = 0; r < k; ++r) {
+        const int64_t e = e0 + r;
+        const int j = edges.neighbor[e];
+        const T* xj = &cache.x(j, 0);
+        const T* txj = &tc.t_x(j, 0);
+        const T* muj = &cache.mu_in(3 * j, 0);
+        const T* tmuj = &tc.t_mu_in(3 * j, 0);
+        const T* we = &s.w(r, 0);
+        const T* wd = &s.w_d(r, 0);
+        T* gx = &s.g_x(j, 0);
+        T* tgx = &s.t_g_x(j, 0);
+        T* gmuj = &s.g_mu(3 * j, 0);
+        T* tgmuj = &s.t_g_mu(3 * j, 0);
+        T* gw = &s.g_w(r, 0);
+        T* tgw = &s.t_g_w(r, 0);
+        const T td = te.t_d[e];
+        const T u[3] = {edges.unit(e, 0), edges.unit(e, 1), edges.unit(e, 2)};
+        const T tu[3] = {te.t_unit(e, 0), te.t_unit(e, 1), te.t_unit(e, 2)};
+        for (int h = 0; h < H; ++h) {
+          const T g[3] = {gmui[h], gmui[H + h], gmui[2 * H + h]};
+          const T tg[3] = {tgmui[h], tgmui[H + h], tgmui[2 * H + h]};
+          // adjoints of the message parts m_s, m_vr, m_vv, and their tangents
+          const T g_ms = gqi[h], t_g_ms = tgqi[h];
+          T g_mvr = 0, t_g_mvr = 0, g_mvv = 0, t_g_mvv = 0;
+          for (int c = 0; c < 3; ++c) {
+            g_mvr += g[c] * u[c];
+            t_g_mvr += tg[c] * u[c] + g[c] * tu[c];
+            g_mvv += g[c] * muj[c * H + h];
+            t_g_mvv += tg[c] * muj[c * H + h] + g[c] * tmuj[c * H + h];
+          }
+          const T ws = we[h], wvr = we[H + h], wvv = we[2 * H + h];
+          const T tws = td * wd[h], twvr = td * wd[H + h], twvv = td * wd[2 * H + h];
+          const T xs = xj[h], xvr = xj[H + h], xvv = xj[2 * H + h];
+          const T txs = txj[h], txvr = txj[H + h], txvv = txj[2 * H + h];
+          // m = W x  ->  dW = g_m x,  dx_j += g_m W
+          gw[h] = g_ms * xs;
+          gw[H + h] = g_mvr * xvr;
+          gw[2 * H + h] = g_mvv * xvv;
+          tgw[h] = t_g_ms * xs + g_ms * txs;
+          tgw[H + h] = t_g_mvr * xvr + g_mvr * txvr;
+          tgw[2 * H + h] = t_g_mvv * xvv + g_mvv * txvv;
+          gx[h] += g_ms * ws;
+          gx[H + h] += g_mvr * wvr;
+          gx[2 * H + h] += g_mvv * wvv;
+          tgx[h] += t_g_ms * ws + g_ms * tws;
+          tgx[H + h] += t_g_mvr * wvr + g_mvr * twvr;
+          tgx[2 * H + h] += t_g_mvv * wvv + g_mvv * twvv;
+          // m_vv mu_j  ->  dmu_j += m_vv g
+          const T m_vv = wvv * xvv, t_mvv = twvv * xvv + wvv * txvv;
+          for (int c = 0; c < 3; ++c) {
+            gmuj[c * H + h] += m_vv * g[c];
+            tgmuj[c * H + h] += t_mvv * g[c] + m_vv * tg[c];
+          }
+        }
+        // W = w_pre fc  ->  d w_pre = dW fc;  its tangent adds dW t_fc, t_fc = fc' t_d
+        const T fc = edges.fc[e], t_fc = edges.dfc[e] * td;
+        s.t_g_w.row(r) = s.t_g_w.row(r) * fc + s.g_w.row(r) * t_fc;
+        s.g_w.row(r) *= fc;
+      }
+      // w_pre = A phi + a  ->  dA += (a_i g + t_g)^T phi + g^T t_phi,  t_phi = phi' t_d
+      s.lhs = s.t_g_w;
+      s.lhs += a[i] * s.g_w;
+      s.t_phi.resize(k, R);
+      for (int r = 0; r < k; ++r) s.t_phi.row(r) = edges.dphi.row(e0 + r) * te.t_d[e0 + r];
+      s.g_filter.noalias() += s.lhs.transpose() * edges.phi.middleRows(e0, k);
+      s.g_filter.noalias() += s.g_w.transpose() * s.t_phi;
+      s.g_filter_bias += s.lhs.colwise().sum();
+    }
+  }
+  Mat<T>& g_x = scratch[0].g_x;
+  Mat<T>& t_g_x = scratch[0].t_g_x;
+  for (int k = 1; k < n_threads; ++k) {
+    g_x += scratch[k].g_x;
+    t_g_x += scratch[k].t_g_x;
+    scratch[0].g_mu += scratch[k].g_mu;
+    scratch[0].t_g_mu += scratch[k].t_g_mu;
+  }
+  gmu += scratch[0].g_mu;
+  t_gmu += scratch[0].t_g_mu;
+  for (int k = 0; k < n_threads; ++k) {
+    grad.filter += scratch[k].g_filter;
+    grad.filter_bias += scratch[k].g_filter_bias;
+  }
+  // x = C2 h1 + b2, h1 = SiLU(h1_pre), h1_pre = C1 q + b1
+  const Mat<T> h1 = cache.h1_pre.unaryExpr([](T v) { return silu(v); });
+  const Mat<T> d1 = cache.h1_pre.unaryExpr([](T v) { return silu_grad(v); });
+  const Mat<T> d2 = cache.h1_pre.unaryExpr([](T v) { return silu_grad2(v); });
+  const Mat<T> t_h1 = tc.t_h1_pre.cwiseProduct(d1);
+  accumulate_dense_grad_tangent(grad.context2, a, g_x, t_g_x, h1, t_h1);
+  const Mat<T> g_h1_out = g_x * w.context2.weight;  // dE/dh1
+  const Mat<T> g_h1 = g_h1_out.cwiseProduct(d1);
+  Mat<T> t_g_h1 = (t_g_x * w.context2.weight).cwiseProduct(d1);
+  t_g_h1 += g_h1_out.cwiseProduct(d2).cwiseProduct(tc.t_h1_pre);
+  accumulate_dense_grad_tangent(grad.context1, a, g_h1, t_g_h1, cache.q_in, tc.t_q_in);
+  gq.noalias() += g_h1 * w.context1.weight;
+  t_gq.noalias() += t_g_h1 * w.context1.weight;
+}
+
+template void interaction_tangent_forward<float>(const InteractionWeights<float>&, const EdgeData<float>&,
+                                                 const EdgeTangent<float>&, int, const InteractionCache<float>&,
+                                                 Mat<float>&, Mat<float>&, InteractionTangent<float>&);
+template void interaction_tangent_forward<double>(const InteractionWeights<double>&, const EdgeData<double>&,
+                                                  const EdgeTangent<double>&, int, const InteractionCache<double>&,
+                                                  Mat<double>&, Mat<double>&, InteractionTangent<double>&);
+template void interaction_tangent_reverse<float>(const InteractionWeights<float>&, const EdgeData<float>&,
+                                                 const EdgeTangent<float>&, int, const Vec<float>&,
+                                                 const InteractionCache<float>&, const InteractionTangent<float>&,
+                                                 Mat<float>&, Mat<float>&, Mat<float>&, Mat<float>&,
+                                                 std::vector<TangentScratch<float>>&, InteractionWeights<float>&);
+template void interaction_tangent_reverse<double>(const InteractionWeights<double>&, const EdgeData<double>&,
+                                                  const EdgeTangent<double>&, int, const Vec<double>&,
+                                                  const InteractionCache<double>&, const InteractionTangent<double>&,
+                                                  Mat<double>&, Mat<double>&, Mat<double>&, Mat<double>&,
+                                                  std::vector<TangentScratch<double>>&, InteractionWeights<double>&);
+
+}  // namespace painn
