@@ -21,14 +21,16 @@ struct EdgeData {
   Mat<T> phi, dphi;        // [E, R]  radial basis and its derivative
   std::vector<T> fc, dfc;  // [E]     cosine cutoff and its derivative
   bool cache_filters = false;  // keep each layer's edge filters for the reverse pass
+  // twin[e]: the edge j -> i of edge e = i -> j (same length, opposite vector), or -1 (j is a
+  // ghost). Filled when filters are cached: a pair's filter is computed once for both edges.
+  std::vector<int64_t> twin;
 };
 
 // Per-thread scratch, kept between evaluations so that steady-state runs do not allocate.
 template <typename T>
 struct ThreadScratch {
-  Mat<T> w_pre, w, g_w, g_phi, g_m;  // edge blocks [deg, 3H] / [deg, R]
+  Mat<T> w, w_d, g_w;                // edge blocks [deg, 3H]
   Mat<T> g_x, g_mu;                  // scatter targets for neighbours: [nodes, 3H], [3 nodes, H]
-  std::vector<std::array<T, 4>> g_u_fc;  // per edge of the block: dE/du (3), dE/dfc
   Mat<T> g_filter;                   // [3H, R] this thread's share of dE/dA (parameter gradients)
   RowVec<T> g_filter_bias;           // [3H]
 };
@@ -40,7 +42,7 @@ struct InteractionCache {
   Mat<T> mu_in;   // [3 nodes, H] vectors entering the block (read as mu_j)
   Mat<T> h1_pre;  // [nodes, H]   context1 pre-activation
   Mat<T> x;       // [nodes, 3H]  context2 output [xs, xvr, xvv]
-  Mat<T> w_pre;   // [E, 3H] edge filters before the cutoff (empty unless edges.cache_filters)
+  Mat<T> w, w_d;  // [E, 3H] edge filters W_e and dW_e/dd (empty unless edges.cache_filters)
 };
 
 template <typename T>
@@ -56,21 +58,31 @@ void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edge
                          std::vector<std::array<double, 3>>& edge_grad,
                          std::vector<ThreadScratch<T>>& scratch, InteractionWeights<T>* grad);
 
-// Filter block for the k edges of one centre starting at e0: w_pre = phi A^T + a, w = w_pre fc.
-// Taken from the layer's cache when the forward pass stored all of them (small systems).
+// Edge filters of the k edges of one centre starting at e0, row r at w + r * 3H:
+//   W = (A phi + a) fc  and (with_derivative)  dW/dd = (A phi') fc + (A phi + a) fc'.
+// Points into the layer's cache when the forward pass stored them (small systems); otherwise
+// computed into the caller's scratch matrices.
 template <typename T>
-inline void edge_filter(const InteractionWeights<T>& w, const EdgeData<T>& edges, const InteractionCache<T>& cache,
-                 int64_t e0, int k, Mat<T>& w_pre, Mat<T>& w_cut) {
-  const int H3 = static_cast<int>(w.filter.rows());
-  if (cache.w_pre.rows() > 0) {
-    w_pre = cache.w_pre.middleRows(e0, k);
-  } else {
-    w_pre.resize(k, H3);
-    w_pre.noalias() = edges.phi.middleRows(e0, k) * w.filter.transpose();
-    w_pre.rowwise() += w.filter_bias;
+struct FilterRows {
+  const T* w = nullptr;
+  const T* w_d = nullptr;
+};
+
+template <typename T>
+inline FilterRows<T> edge_filter(const InteractionWeights<T>& w, const EdgeData<T>& edges,
+                                 const InteractionCache<T>& cache, int64_t e0, int k, bool with_derivative,
+                                 Mat<T>& w_buf, Mat<T>& wd_buf) {
+  if (cache.w.rows() > 0) return {cache.w.data() + e0 * cache.w.cols(), cache.w_d.data() + e0 * cache.w_d.cols()};
+  w_buf.resize(k, w.filter.rows());
+  w_buf.noalias() = edges.phi.middleRows(e0, k) * w.filter.transpose();
+  w_buf.rowwise() += w.filter_bias;
+  if (with_derivative) {
+    wd_buf.resize(k, w.filter.rows());
+    wd_buf.noalias() = edges.dphi.middleRows(e0, k) * w.filter.transpose();
+    for (int r = 0; r < k; ++r) wd_buf.row(r) = wd_buf.row(r) * edges.fc[e0 + r] + w_buf.row(r) * edges.dfc[e0 + r];
   }
-  w_cut.resize(k, H3);
-  for (int r = 0; r < k; ++r) w_cut.row(r) = w_pre.row(r) * edges.fc[e0 + r];
+  for (int r = 0; r < k; ++r) w_buf.row(r) *= edges.fc[e0 + r];
+  return {w_buf.data(), with_derivative ? wd_buf.data() : nullptr};
 }
 
 // ---- mixing: per-atom exchange between scalar and vector channels ---------------------------

@@ -17,8 +17,8 @@ namespace painn {
 namespace {
 
 constexpr int kAtomsPerThread = 32;
-// Edge filters of all layers are kept for the reverse pass while they fit in this budget;
-// beyond it (large systems) the reverse pass recomputes them block by block.
+// Edge filters of all layers (W and dW/dd) are kept for the reverse pass while they fit in this
+// budget; beyond it (large systems) the reverse pass recomputes them block by block.
 constexpr double kFilterCacheBytes = 256.0 * 1024 * 1024;
 
 void check_graph(const Graph& g, int n_species, int layers, bool has_exchange) {
@@ -206,12 +206,35 @@ class EvaluatorT final : public Evaluator {
     edges_.neighbor = neighbor_.data();
   }
 
+  // twin[e] of e = i -> j: the edge j -> i with the opposite vector (same periodic image pair).
+  void find_twins(const Graph& g) {
+    const int64_t E = g.n_edges();
+    edges_.twin.assign(E, -1);
+    for (int i = 0; i < g.n_local; ++i)
+      for (int64_t e = g.offsets[i]; e < g.offsets[i + 1]; ++e) {
+        const int j = g.neighbor[e];
+        if (j >= g.n_local || edges_.twin[e] >= 0 || j < i) continue;
+        const auto& r = g.vec[e];
+        for (int64_t f = g.offsets[j]; f < g.offsets[j + 1]; ++f) {
+          if (g.neighbor[f] != i || f == e || edges_.twin[f] >= 0) continue;
+          const auto& s = g.vec[f];
+          if (std::fabs(r[0] + s[0]) + std::fabs(r[1] + s[1]) + std::fabs(r[2] + s[2]) < 1e-9) {
+            edges_.twin[e] = f;
+            edges_.twin[f] = e;
+            break;
+          }
+        }
+      }
+  }
+
   void set_edges(const Graph& g) {
     const int64_t E = g.n_edges();
     const int R = net_.rbf;
     const double rc = net_.cutoff;
     edges_.R = R;
-    edges_.cache_filters = static_cast<double>(E) * 3 * net_.hidden * net_.layers * sizeof(T) <= kFilterCacheBytes;
+    edges_.cache_filters =
+        2.0 * static_cast<double>(E) * 3 * net_.hidden * net_.layers * sizeof(T) <= kFilterCacheBytes;
+    if (edges_.cache_filters) find_twins(g);
     edges_.offsets = g.offsets.data();
     edges_.neighbor = g.neighbor.data();
     edges_.dist.resize(E);

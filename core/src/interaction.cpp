@@ -1,6 +1,8 @@
 // Interaction block: each atom gathers filtered messages from its neighbours.
 //   x = context2(SiLU(context1(q)))                   [xs, xvr, xvv] per node
 //   W_e = (A phi(d_e) + a) * fc(d_e)                   edge filter, [Ws, Wvr, Wvv]
+// The filter depends on the edge length only, so the reverse pass needs dW/dd per edge; the
+// forward pass computes W and dW/dd together, once per pair (both directions share them).
 //   q_i  += sum_e Ws_e * xs_j
 //   mu_i += sum_e (Wvr_e * xvr_j) u_e + (Wvv_e * xvv_j) mu_j
 // The reverse pass walks the same edges in the same order: scatter-adds of the forward become
@@ -19,6 +21,37 @@ void dense_forward(const Dense<T>& d, const Mat<T>& in, Mat<T>& out) {
   out.rowwise() += d.bias;
 }
 
+// cache.w, cache.w_d for every edge: one GEMM pair over one edge of each pair, copied to its twin.
+template <typename T>
+void fill_filter_cache(const InteractionWeights<T>& w, const EdgeData<T>& edges, InteractionCache<T>& cache) {
+  const int64_t E = static_cast<int64_t>(edges.dist.size());
+  const int H3 = static_cast<int>(w.filter.rows());
+  std::vector<int64_t> first;  // edges whose twin is absent or comes later
+  first.reserve(E / 2 + 1);
+  for (int64_t e = 0; e < E; ++e)
+    if (edges.twin[e] < 0 || edges.twin[e] > e) first.push_back(e);
+  const int64_t C = static_cast<int64_t>(first.size());
+  Mat<T> phi(C, edges.R), dphi(C, edges.R);
+  for (int64_t c = 0; c < C; ++c) {
+    phi.row(c) = edges.phi.row(first[c]);
+    dphi.row(c) = edges.dphi.row(first[c]);
+  }
+  Mat<T> w_pre = phi * w.filter.transpose();
+  w_pre.rowwise() += w.filter_bias;
+  Mat<T> w_d = dphi * w.filter.transpose();
+  cache.w.resize(E, H3);
+  cache.w_d.resize(E, H3);
+  for (int64_t c = 0; c < C; ++c) {
+    const int64_t e = first[c];
+    cache.w_d.row(e) = w_d.row(c) * edges.fc[e] + w_pre.row(c) * edges.dfc[e];
+    cache.w.row(e) = w_pre.row(c) * edges.fc[e];
+    if (edges.twin[e] >= 0) {
+      cache.w.row(edges.twin[e]) = cache.w.row(e);
+      cache.w_d.row(edges.twin[e]) = cache.w_d.row(e);
+    }
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -30,22 +63,22 @@ void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edge
   dense_forward(w.context1, q, cache.h1_pre);
   const Mat<T> h1 = cache.h1_pre.unaryExpr([](T v) { return silu(v); });
   dense_forward(w.context2, h1, cache.x);
-  if (edges.cache_filters) {  // one GEMM for every edge, reused by the reverse pass
-    cache.w_pre.noalias() = edges.phi * w.filter.transpose();
-    cache.w_pre.rowwise() += w.filter_bias;
+  if (edges.cache_filters) {
+    fill_filter_cache(w, edges, cache);
   } else {
-    cache.w_pre.resize(0, 0);
+    cache.w.resize(0, 0);
+    cache.w_d.resize(0, 0);
   }
 
 #pragma omp parallel
   {
-    Mat<T> w_pre, w_cut;
+    Mat<T> w_buf, wd_buf;
 #pragma omp for schedule(dynamic, 16)
     for (int i = 0; i < n_local; ++i) {
       const int64_t e0 = edges.offsets[i];
       const int k = static_cast<int>(edges.offsets[i + 1] - e0);
       if (k == 0) continue;
-      edge_filter(w, edges, cache, e0, k, w_pre, w_cut);
+      const FilterRows<T> f = edge_filter(w, edges, cache, e0, k, false, w_buf, wd_buf);
       T* qi = &q(i, 0);
       T* mui = &mu(3 * i, 0);
       for (int r = 0; r < k; ++r) {
@@ -53,8 +86,10 @@ void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edge
         const int j = edges.neighbor[e];
         const T* xj = &cache.x(j, 0);
         const T* muj = &cache.mu_in(3 * j, 0);
-        const T* we = &w_cut(r, 0);
+        const T* we = f.w + r * 3 * H;
         const T u0 = edges.unit(e, 0), u1 = edges.unit(e, 1), u2 = edges.unit(e, 2);
+        // Channels are independent: vectorise across h (the compiler cannot prove the rows apart).
+#pragma omp simd
         for (int h = 0; h < H; ++h) {
           qi[h] += we[h] * xj[h];
           const T m_vr = we[H + h] * xj[H + h];
@@ -92,33 +127,35 @@ void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edge
       const int64_t e0 = edges.offsets[i];
       const int k = static_cast<int>(edges.offsets[i + 1] - e0);
       if (k == 0) continue;
-      edge_filter(w, edges, cache, e0, k, t.w_pre, t.w);
+      const FilterRows<T> f = edge_filter(w, edges, cache, e0, k, true, t.w, t.w_d);
       t.g_w.resize(k, 3 * H);
       const T* gqi = &gq(i, 0);
       const T* gmui = &gmu(3 * i, 0);
-      auto& g_u_fc = t.g_u_fc;
-      g_u_fc.resize(k);
       for (int r = 0; r < k; ++r) {
         const int64_t e = e0 + r;
         const int j = edges.neighbor[e];
         const T* xj = &cache.x(j, 0);
         const T* muj = &cache.mu_in(3 * j, 0);
-        const T* we = &t.w(r, 0);
+        const T* we = f.w + r * 3 * H;
+        const T* wd = f.w_d + r * 3 * H;
         T* gx = &t.g_x(j, 0);
         T* gmuj = &t.g_mu(3 * j, 0);
         T* gw = &t.g_w(r, 0);
         const T u0 = edges.unit(e, 0), u1 = edges.unit(e, 1), u2 = edges.unit(e, 2);
-        T gu0 = 0, gu1 = 0, gu2 = 0;
+        T gu0 = 0, gu1 = 0, gu2 = 0, g_d = 0;
+#pragma omp simd reduction(+ : gu0, gu1, gu2, g_d)
         for (int h = 0; h < H; ++h) {
           const T g0 = gmui[h], g1 = gmui[H + h], g2 = gmui[2 * H + h];
           // gradients of the three message parts m_s, m_vr, m_vv
           const T g_ms = gqi[h];
           const T g_mvr = g0 * u0 + g1 * u1 + g2 * u2;
           const T g_mvv = g0 * muj[h] + g1 * muj[H + h] + g2 * muj[2 * H + h];
-          // m = W * x  ->  dW = g_m * x,  dx_j += g_m * W
-          gw[h] = g_ms * xj[h];
-          gw[H + h] = g_mvr * xj[H + h];
-          gw[2 * H + h] = g_mvv * xj[2 * H + h];
+          // m = W x  ->  dW = g_m x,  dx_j += g_m W;  W(d)  ->  dd += <dW, dW/dd>
+          const T gws = g_ms * xj[h], gwvr = g_mvr * xj[H + h], gwvv = g_mvv * xj[2 * H + h];
+          g_d += gws * wd[h] + gwvr * wd[H + h] + gwvv * wd[2 * H + h];
+          gw[h] = gws;
+          gw[H + h] = gwvr;
+          gw[2 * H + h] = gwvv;
           gx[h] += g_ms * we[h];
           gx[H + h] += g_mvr * we[H + h];
           gx[2 * H + h] += g_mvv * we[2 * H + h];
@@ -132,28 +169,19 @@ void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edge
           gmuj[H + h] += m_vv * g1;
           gmuj[2 * H + h] += m_vv * g2;
         }
-        // W = w_pre * fc  ->  dfc = <dW, w_pre>,  dw_pre = dW * fc
-        const T g_fc = t.g_w.row(r).dot(t.w_pre.row(r));
-        t.g_w.row(r) *= edges.fc[e];
-        g_u_fc[r] = {gu0, gu1, gu2, g_fc};
+        // d = |r|, u = r / d  ->  dr = dd u + (du - (du.u) u) / d
+        const T u[3] = {u0, u1, u2}, gu[3] = {gu0, gu1, gu2};
+        const T gu_dot_u = gu0 * u0 + gu1 * u1 + gu2 * u2;
+        const T inv_d = T(1) / edges.dist[e];
+        for (int c = 0; c < 3; ++c)
+          edge_grad[e][c] += static_cast<double>(g_d * u[c] + (gu[c] - gu_dot_u * u[c]) * inv_d);
+        // W = (A phi + a) fc  ->  d(A phi + a) = dW fc
+        if (grad) t.g_w.row(r) *= edges.fc[e];
       }
-      // w_pre = phi A^T + a  ->  dphi = dw_pre A,  dA += dw_pre^T phi,  da += sum dw_pre
-      t.g_phi.resize(k, R);
-      t.g_phi.noalias() = t.g_w * w.filter;
+      // dA += d(A phi + a)^T phi,  da += sum d(A phi + a)
       if (grad) {
         t.g_filter.noalias() += t.g_w.transpose() * edges.phi.middleRows(e0, k);
         t.g_filter_bias += t.g_w.colwise().sum();
-      }
-      for (int r = 0; r < k; ++r) {
-        const int64_t e = e0 + r;
-        // d -> phi(d), fc(d);   u = r / d  ->  dr = (du - (du.u) u) / d
-        T g_d = g_u_fc[r][3] * edges.dfc[e];
-        for (int n = 0; n < R; ++n) g_d += t.g_phi(r, n) * edges.dphi(e, n);
-        const T u[3] = {edges.unit(e, 0), edges.unit(e, 1), edges.unit(e, 2)};
-        const T gu_dot_u = g_u_fc[r][0] * u[0] + g_u_fc[r][1] * u[1] + g_u_fc[r][2] * u[2];
-        const T inv_d = T(1) / edges.dist[e];
-        for (int c = 0; c < 3; ++c)
-          edge_grad[e][c] += static_cast<double>(g_d * u[c] + (g_u_fc[r][c] - gu_dot_u * u[c]) * inv_d);
       }
     }
   }

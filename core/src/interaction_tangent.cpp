@@ -1,9 +1,9 @@
 // Interaction block, tangents (training). Forward, as in interaction.cpp:
-//   x = context2(SiLU(context1(q))),  W_e = w_pre_e fc_e,  w_pre_e = A phi(d_e) + a
+//   x = context2(SiLU(context1(q))),  W_e = (A phi(d_e) + a) fc(d_e)
 //   q_i  += sum_e Ws_e xs_j
 //   mu_i += sum_e (Wvr_e xvr_j) u_e + (Wvv_e xvv_j) mu_j
 // Along t the filter moves with the edge length only: t_W_e = t_d_e dW_e/dd with
-//   dW/dd = (A phi'(d)) fc + w_pre fc'.
+//   dW/dd = (A phi'(d)) fc + (A phi + a) fc'  (both from edge_filter, blocks.h).
 // The tangent reverse recomputes the primal adjoints beside their tangents (no edge gradients:
 // the forces are already known) and accumulates the training gradient (tangent.h).
 #include <omp.h>
@@ -11,21 +11,6 @@
 #include "tangent.h"
 
 namespace painn {
-
-namespace {
-
-// Filter block of centre-block [e0, e0 + k): w_pre, w = w_pre fc, and w_d = dW/dd.
-template <typename T>
-void edge_filter_with_derivative(const InteractionWeights<T>& w, const EdgeData<T>& edges,
-                                 const InteractionCache<T>& cache, int64_t e0, int k, Mat<T>& w_pre, Mat<T>& w_cut,
-                                 Mat<T>& w_d) {
-  edge_filter(w, edges, cache, e0, k, w_pre, w_cut);
-  w_d.resize(k, w.filter.rows());
-  w_d.noalias() = edges.dphi.middleRows(e0, k) * w.filter.transpose();
-  for (int r = 0; r < k; ++r) w_d.row(r) = w_d.row(r) * edges.fc[e0 + r] + w_pre.row(r) * edges.dfc[e0 + r];
-}
-
-}  // namespace
 
 template <typename T>
 void interaction_tangent_forward(const InteractionWeights<T>& w, const EdgeData<T>& edges, const EdgeTangent<T>& te,
@@ -41,13 +26,13 @@ void interaction_tangent_forward(const InteractionWeights<T>& w, const EdgeData<
 
 #pragma omp parallel
   {
-    Mat<T> w_pre, w_cut, w_d;
+    Mat<T> w_buf, wd_buf;
 #pragma omp for schedule(dynamic, 16)
     for (int i = 0; i < n; ++i) {
       const int64_t e0 = edges.offsets[i];
       const int k = static_cast<int>(edges.offsets[i + 1] - e0);
       if (k == 0) continue;
-      edge_filter_with_derivative(w, edges, cache, e0, k, w_pre, w_cut, w_d);
+      const FilterRows<T> f = edge_filter(w, edges, cache, e0, k, true, w_buf, wd_buf);
       T* tqi = &t_q(i, 0);
       T* tmui = &t_mu(3 * i, 0);
       for (int r = 0; r < k; ++r) {
@@ -57,11 +42,12 @@ void interaction_tangent_forward(const InteractionWeights<T>& w, const EdgeData<
         const T* txj = &tc.t_x(j, 0);
         const T* muj = &cache.mu_in(3 * j, 0);
         const T* tmuj = &tc.t_mu_in(3 * j, 0);
-        const T* we = &w_cut(r, 0);
-        const T* wd = &w_d(r, 0);
+        const T* we = f.w + r * 3 * H;
+        const T* wd = f.w_d + r * 3 * H;
         const T td = te.t_d[e];
         const T u[3] = {edges.unit(e, 0), edges.unit(e, 1), edges.unit(e, 2)};
         const T tu[3] = {te.t_unit(e, 0), te.t_unit(e, 1), te.t_unit(e, 2)};
+#pragma omp simd
         for (int h = 0; h < H; ++h) {
           // q_i += Ws xs_j
           tqi[h] += td * wd[h] * xj[h] + we[h] * txj[h];
@@ -101,7 +87,7 @@ void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<
       const int64_t e0 = edges.offsets[i];
       const int k = static_cast<int>(edges.offsets[i + 1] - e0);
       if (k == 0) continue;
-      edge_filter_with_derivative(w, edges, cache, e0, k, s.w_pre, s.w, s.w_d);
+      const FilterRows<T> f = edge_filter(w, edges, cache, e0, k, true, s.w, s.w_d);
       s.g_w.resize(k, 3 * H);
       s.t_g_w.resize(k, 3 * H);
       const T* gqi = &gq(i, 0);
@@ -115,8 +101,8 @@ void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<
         const T* txj = &tc.t_x(j, 0);
         const T* muj = &cache.mu_in(3 * j, 0);
         const T* tmuj = &tc.t_mu_in(3 * j, 0);
-        const T* we = &s.w(r, 0);
-        const T* wd = &s.w_d(r, 0);
+        const T* we = f.w + r * 3 * H;
+        const T* wd = f.w_d + r * 3 * H;
         T* gx = &s.g_x(j, 0);
         T* tgx = &s.t_g_x(j, 0);
         T* gmuj = &s.g_mu(3 * j, 0);
@@ -126,6 +112,7 @@ void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<
         const T td = te.t_d[e];
         const T u[3] = {edges.unit(e, 0), edges.unit(e, 1), edges.unit(e, 2)};
         const T tu[3] = {te.t_unit(e, 0), te.t_unit(e, 1), te.t_unit(e, 2)};
+#pragma omp simd
         for (int h = 0; h < H; ++h) {
           const T g[3] = {gmui[h], gmui[H + h], gmui[2 * H + h]};
           const T tg[3] = {tgmui[h], tgmui[H + h], tgmui[2 * H + h]};

@@ -23,6 +23,7 @@ void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, Mix
   Mat<T> ctx(n, 2 * H);
 #pragma omp parallel for schedule(static)
   for (int i = 0; i < n; ++i) {
+#pragma omp simd
     for (int h = 0; h < H; ++h) {
       const T v0 = cache.vu(3 * i, h), v1 = cache.vu(3 * i + 1, h), v2 = cache.vu(3 * i + 2, h);
       cache.norm(i, h) = std::sqrt(v0 * v0 + v1 * v1 + v2 * v2 + T(kNormEps));
@@ -37,6 +38,7 @@ void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, Mix
   cache.abc.rowwise() += w.context2.bias;
 #pragma omp parallel for schedule(static)
   for (int i = 0; i < n; ++i) {
+#pragma omp simd
     for (int h = 0; h < H; ++h) {
       const T a = cache.abc(i, h), b = cache.abc(i, H + h), c = cache.abc(i, 2 * H + h);
       T vu = 0;
@@ -58,6 +60,7 @@ void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cach
   // q += a + c s (s = sum V U), mu += b U
 #pragma omp parallel for schedule(static)
   for (int i = 0; i < n; ++i) {
+#pragma omp simd
     for (int h = 0; h < H; ++h) {
       const T b = cache.abc(i, H + h), c = cache.abc(i, 2 * H + h);
       const T g = gq(i, h);
@@ -91,6 +94,7 @@ void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cach
   // n = sqrt(sum V^2 + eps)  ->  dV += dn V / n
 #pragma omp parallel for schedule(static)
   for (int i = 0; i < n; ++i)
+#pragma omp simd
     for (int h = 0; h < H; ++h) {
       const T g_n = g_ctx(i, H + h) / cache.norm(i, h);
       for (int k = 0; k < 3; ++k) g_vu(3 * i + k, h) += g_n * cache.vu(3 * i + k, h);

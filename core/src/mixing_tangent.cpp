@@ -18,6 +18,7 @@ void mixing_tangent_forward(const MixingWeights<T>& w, int n, const MixingCache<
   // t_n = sum_xyz V t_V / n
   tc.t_norm.resize(n, H);
   for (int i = 0; i < n; ++i)
+#pragma omp simd
     for (int h = 0; h < H; ++h) {
       T dot = 0;
       for (int k = 0; k < 3; ++k) dot += cache.vu(3 * i + k, h) * tc.t_vu(3 * i + k, h);
@@ -29,6 +30,7 @@ void mixing_tangent_forward(const MixingWeights<T>& w, int n, const MixingCache<
   const Mat<T> t_c1 = tc.t_c1_pre.cwiseProduct(cache.c1_pre.unaryExpr([](T v) { return silu_grad(v); }));
   tc.t_abc.noalias() = t_c1 * w.context2.weight.transpose();
   for (int i = 0; i < n; ++i)
+#pragma omp simd
     for (int h = 0; h < H; ++h) {
       const T b = cache.abc(i, H + h), c = cache.abc(i, 2 * H + h);
       const T t_a = tc.t_abc(i, h), t_b = tc.t_abc(i, H + h), t_c = tc.t_abc(i, 2 * H + h);
@@ -52,6 +54,7 @@ void mixing_tangent_reverse(const MixingWeights<T>& w, int n, const Vec<T>& a, c
   Mat<T> g_abc(n, 3 * H), t_g_abc(n, 3 * H), g_vu(3 * n, 2 * H), t_g_vu(3 * n, 2 * H);
   // q += a + c s, mu += b U
   for (int i = 0; i < n; ++i)
+#pragma omp simd
     for (int h = 0; h < H; ++h) {
       const T b = cache.abc(i, H + h), c = cache.abc(i, 2 * H + h);
       const T t_b = tc.t_abc(i, H + h), t_c = tc.t_abc(i, 2 * H + h);
@@ -101,6 +104,7 @@ void mixing_tangent_reverse(const MixingWeights<T>& w, int n, const Vec<T>& a, c
   t_gq.topRows(n) += t_g_ctx.leftCols(H);
   // n = sqrt(sum V^2 + eps)  ->  dV += g_n V / n;  tangent: (t_g_n V + g_n t_V) / n - g_n V t_n / n^2
   for (int i = 0; i < n; ++i)
+#pragma omp simd
     for (int h = 0; h < H; ++h) {
       const T nrm = cache.norm(i, h), t_nrm = tc.t_norm(i, h);
       const T g_n = g_ctx(i, H + h), t_g_n = t_g_ctx(i, H + h);

@@ -54,7 +54,7 @@ struct InteractionTangent {
 // Per-thread scatter targets and edge blocks of the tangent reverse pass.
 template <typename T>
 struct TangentScratch {
-  Mat<T> w_pre, w, w_d;          // edge filter blocks [deg, 3H]: before cutoff, after, dW/dd
+  Mat<T> w, w_d;                 // edge filter blocks [deg, 3H]: W, dW/dd
   Mat<T> g_w, t_g_w, lhs, t_phi; // [deg, 3H], [deg, 3H], [deg, 3H], [deg, R]
   Mat<T> g_x, t_g_x, g_mu, t_g_mu;
   Mat<T> g_filter;
