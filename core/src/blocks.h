@@ -126,13 +126,15 @@ inline void accumulate_dense_grad(Dense<T>& grad, const Mat<T>& g_out, const Mat
 }
 
 // ---- shared helpers ----------------------------------------------------------------------
+// SiLU(x) = x s and SiLU'(x) = s (1 + x (1 - s)), s = sigmoid(x), element-wise (vectorised exp).
 template <typename T>
-inline T silu(T x) { return x / (T(1) + std::exp(-x)); }
-// SiLU'(x) = s (1 + x (1 - s)), s = sigmoid(x)
+inline Mat<T> silu_of(const Mat<T>& x) {
+  return (x.array() / (T(1) + (-x.array()).exp())).matrix();
+}
 template <typename T>
-inline T silu_grad(T x) {
-  const T s = T(1) / (T(1) + std::exp(-x));
-  return s * (T(1) + x * (T(1) - s));
+inline Mat<T> silu_grad_of(const Mat<T>& x) {
+  const Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> s = (T(1) + (-x.array()).exp()).inverse();
+  return (s * (T(1) + x.array() * (T(1) - s))).matrix();
 }
 
 }  // namespace painn

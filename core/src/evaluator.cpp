@@ -16,7 +16,7 @@ namespace painn {
 
 namespace {
 
-constexpr int kAtomsPerThread = 32;
+constexpr int kAtomsPerThread = 8;
 // Edge filters of all layers (W and dW/dd) are kept for the reverse pass while they fit in this
 // budget; beyond it (large systems) the reverse pass recomputes them block by block.
 constexpr double kFilterCacheBytes = 256.0 * 1024 * 1024;

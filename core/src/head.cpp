@@ -11,7 +11,7 @@ Vec<T> head_forward(const std::vector<Dense<T>>& head, const Mat<T>& q, int n, H
   for (size_t k = 0; k + 1 < head.size(); ++k) {
     cache.pre[k].noalias() = h * head[k].weight.transpose();
     cache.pre[k].rowwise() += head[k].bias;
-    h = cache.pre[k].unaryExpr([](T v) { return silu(v); });
+    h = silu_of(cache.pre[k]);
   }
   Mat<T> y = h * head.back().weight.transpose();
   y.rowwise() += head.back().bias;
@@ -25,11 +25,11 @@ void head_reverse(const std::vector<Dense<T>>& head, int n, const HeadCache<T>& 
   Mat<T> g = Mat<T>::Constant(n, 1, g_y);
   for (size_t k = head.size(); k-- > 0;) {
     if (grad) {
-      const Mat<T> in = k > 0 ? Mat<T>(cache.pre[k - 1].unaryExpr([](T v) { return silu(v); })) : cache.q_in;
+      const Mat<T> in = k > 0 ? Mat<T>(silu_of(cache.pre[k - 1])) : cache.q_in;
       accumulate_dense_grad((*grad)[k], g, in);
     }
     Mat<T> g_in = g * head[k].weight;
-    if (k > 0) g_in.array() *= cache.pre[k - 1].unaryExpr([](T v) { return silu_grad(v); }).array();
+    if (k > 0) g_in.array() *= silu_grad_of(cache.pre[k - 1]).array();
     g = std::move(g_in);
   }
   gq.topRows(n) += g;

@@ -12,7 +12,7 @@ void head_tangent_forward(const std::vector<Dense<T>>& head, int n, const HeadCa
   Mat<T> t_h = tc.t_q_in;
   for (size_t k = 0; k + 1 < head.size(); ++k) {
     tc.t_pre[k].noalias() = t_h * head[k].weight.transpose();
-    t_h = tc.t_pre[k].cwiseProduct(cache.pre[k].unaryExpr([](T v) { return silu_grad(v); }));
+    t_h = tc.t_pre[k].cwiseProduct(silu_grad_of(cache.pre[k]));
   }
 }
 
@@ -24,13 +24,13 @@ void head_tangent_reverse(const std::vector<Dense<T>>& head, int n, const Vec<T>
   for (size_t k = head.size(); k-- > 0;) {
     if (k > 0) {
       const Mat<T>& pre = cache.pre[k - 1];
-      const Mat<T> d1 = pre.unaryExpr([](T v) { return silu_grad(v); });
-      const Mat<T> in = pre.unaryExpr([](T v) { return silu(v); });
+      const Mat<T> d1 = silu_grad_of(pre);
+      const Mat<T> in = silu_of(pre);
       accumulate_dense_grad_tangent(grad[k], a, g, t_g, in, Mat<T>(tc.t_pre[k - 1].cwiseProduct(d1)));
       // h = SiLU(pre)  ->  d pre = (g W) SiLU'(pre);  tangent adds (g W) SiLU''(pre) t_pre
       const Mat<T> g_h = g * head[k].weight;
       Mat<T> t_g_pre = (t_g * head[k].weight).cwiseProduct(d1);
-      t_g_pre += g_h.cwiseProduct(pre.unaryExpr([](T v) { return silu_grad2(v); })).cwiseProduct(tc.t_pre[k - 1]);
+      t_g_pre += g_h.cwiseProduct(silu_grad2_of(pre)).cwiseProduct(tc.t_pre[k - 1]);
       g = g_h.cwiseProduct(d1);
       t_g = std::move(t_g_pre);
     } else {

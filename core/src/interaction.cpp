@@ -61,7 +61,7 @@ void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edge
   cache.q_in = q;
   cache.mu_in = mu;
   dense_forward(w.context1, q, cache.h1_pre);
-  const Mat<T> h1 = cache.h1_pre.unaryExpr([](T v) { return silu(v); });
+  const Mat<T> h1 = silu_of(cache.h1_pre);
   dense_forward(w.context2, h1, cache.x);
   if (edges.cache_filters) {
     fill_filter_cache(w, edges, cache);
@@ -199,10 +199,10 @@ void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edge
       grad->filter += scratch[k].g_filter;
       grad->filter_bias += scratch[k].g_filter_bias;
     }
-    accumulate_dense_grad(grad->context2, g_x, Mat<T>(cache.h1_pre.unaryExpr([](T v) { return silu(v); })));
+    accumulate_dense_grad(grad->context2, g_x, Mat<T>(silu_of(cache.h1_pre)));
   }
   Mat<T> g_h1 = g_x * w.context2.weight;
-  g_h1.array() *= cache.h1_pre.unaryExpr([](T v) { return silu_grad(v); }).array();
+  g_h1.array() *= silu_grad_of(cache.h1_pre).array();
   if (grad) accumulate_dense_grad(grad->context1, g_h1, cache.q_in);
   gq.noalias() += g_h1 * w.context1.weight;
 }

@@ -21,7 +21,7 @@ void interaction_tangent_forward(const InteractionWeights<T>& w, const EdgeData<
   tc.t_mu_in = t_mu;
   // x = C2 SiLU(C1 q + b1) + b2  ->  t_x = C2 (SiLU'(h1_pre) t_h1_pre),  t_h1_pre = C1 t_q
   tc.t_h1_pre.noalias() = t_q * w.context1.weight.transpose();
-  const Mat<T> t_h1 = tc.t_h1_pre.cwiseProduct(cache.h1_pre.unaryExpr([](T v) { return silu_grad(v); }));
+  const Mat<T> t_h1 = tc.t_h1_pre.cwiseProduct(silu_grad_of(cache.h1_pre));
   tc.t_x.noalias() = t_h1 * w.context2.weight.transpose();
 
 #pragma omp parallel
@@ -179,9 +179,9 @@ void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<
     grad.filter_bias += scratch[k].g_filter_bias;
   }
   // x = C2 h1 + b2, h1 = SiLU(h1_pre), h1_pre = C1 q + b1
-  const Mat<T> h1 = cache.h1_pre.unaryExpr([](T v) { return silu(v); });
-  const Mat<T> d1 = cache.h1_pre.unaryExpr([](T v) { return silu_grad(v); });
-  const Mat<T> d2 = cache.h1_pre.unaryExpr([](T v) { return silu_grad2(v); });
+  const Mat<T> h1 = silu_of(cache.h1_pre);
+  const Mat<T> d1 = silu_grad_of(cache.h1_pre);
+  const Mat<T> d2 = silu_grad2_of(cache.h1_pre);
   const Mat<T> t_h1 = tc.t_h1_pre.cwiseProduct(d1);
   accumulate_dense_grad_tangent(grad.context2, a, g_x, t_g_x, h1, t_h1);
   const Mat<T> g_h1_out = g_x * w.context2.weight;  // dE/dh1

@@ -33,7 +33,7 @@ void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, Mix
   ctx.rightCols(H) = cache.norm;
   cache.c1_pre.noalias() = ctx * w.context1.weight.transpose();
   cache.c1_pre.rowwise() += w.context1.bias;
-  const Mat<T> c1 = cache.c1_pre.unaryExpr([](T v) { return silu(v); });
+  const Mat<T> c1 = silu_of(cache.c1_pre);
   cache.abc.noalias() = c1 * w.context2.weight.transpose();
   cache.abc.rowwise() += w.context2.bias;
 #pragma omp parallel for schedule(static)
@@ -81,9 +81,9 @@ void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cach
     }
   }
   // [a, b, c] = context2(SiLU(context1([q, n])))
-  if (grad) accumulate_dense_grad(grad->context2, g_abc, Mat<T>(cache.c1_pre.unaryExpr([](T v) { return silu(v); })));
+  if (grad) accumulate_dense_grad(grad->context2, g_abc, Mat<T>(silu_of(cache.c1_pre)));
   Mat<T> g_c1 = g_abc * w.context2.weight;
-  g_c1.array() *= cache.c1_pre.unaryExpr([](T v) { return silu_grad(v); }).array();
+  g_c1.array() *= silu_grad_of(cache.c1_pre).array();
   if (grad) {
     Mat<T> ctx(n, 2 * H);
     ctx << cache.q_in, cache.norm;

@@ -27,7 +27,7 @@ void mixing_tangent_forward(const MixingWeights<T>& w, int n, const MixingCache<
   Mat<T> t_ctx(n, 2 * H);
   t_ctx << tc.t_q_in, tc.t_norm;
   tc.t_c1_pre.noalias() = t_ctx * w.context1.weight.transpose();
-  const Mat<T> t_c1 = tc.t_c1_pre.cwiseProduct(cache.c1_pre.unaryExpr([](T v) { return silu_grad(v); }));
+  const Mat<T> t_c1 = tc.t_c1_pre.cwiseProduct(silu_grad_of(cache.c1_pre));
   tc.t_abc.noalias() = t_c1 * w.context2.weight.transpose();
   for (int i = 0; i < n; ++i)
 #pragma omp simd
@@ -86,9 +86,9 @@ void mixing_tangent_reverse(const MixingWeights<T>& w, int n, const Vec<T>& a, c
       }
     }
   // [a, b, c] = C2 c1 + b2, c1 = SiLU(c1_pre), c1_pre = C1 [q, n] + b1
-  const Mat<T> c1 = cache.c1_pre.unaryExpr([](T v) { return silu(v); });
-  const Mat<T> d1 = cache.c1_pre.unaryExpr([](T v) { return silu_grad(v); });
-  const Mat<T> d2 = cache.c1_pre.unaryExpr([](T v) { return silu_grad2(v); });
+  const Mat<T> c1 = silu_of(cache.c1_pre);
+  const Mat<T> d1 = silu_grad_of(cache.c1_pre);
+  const Mat<T> d2 = silu_grad2_of(cache.c1_pre);
   accumulate_dense_grad_tangent(grad.context2, a, g_abc, t_g_abc, c1, Mat<T>(tc.t_c1_pre.cwiseProduct(d1)));
   const Mat<T> g_c1_out = g_abc * w.context2.weight;
   const Mat<T> g_c1 = g_c1_out.cwiseProduct(d1);

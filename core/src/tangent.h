@@ -25,11 +25,11 @@ struct EdgeTangent {
   Mat<T> t_unit;       // [E, 3]
 };
 
-// SiLU''(x) = s (1 - s) (2 + x (1 - 2 s)), s = sigmoid(x)
+// SiLU''(x) = s (1 - s) (2 + x (1 - 2 s)), s = sigmoid(x), element-wise
 template <typename T>
-inline T silu_grad2(T x) {
-  const T s = T(1) / (T(1) + std::exp(-x));
-  return s * (T(1) - s) * (T(2) + x * (T(1) - T(2) * s));
+inline Mat<T> silu_grad2_of(const Mat<T>& x) {
+  const Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> s = (T(1) + (-x.array()).exp()).inverse();
+  return (s * (T(1) - s) * (T(2) + x.array() * (T(1) - T(2) * s))).matrix();
 }
 
 // dW += (a g + t_g)^T in + g^T t_in;  db += column sums of (a g + t_g).  a: one weight per row.
