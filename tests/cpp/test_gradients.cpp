@@ -59,22 +59,25 @@ TEST(ParameterGradient, ForceLossMatchesFiniteDifferences) {
                                        make_sample(random_periodic(9, triclinic_cell(5, 5, 5.5), 53), teacher)};
   std::vector<const Sample*> batch = {&samples[0], &samples[1]};
   const LossWeights w{1.0, 10.0};
-  std::vector<Calculator> calcs;
-  calcs.emplace_back(m, Precision::fp64, 1);
-  calcs.emplace_back(m, Precision::fp64, 1);
-  Gradient grad;
-  const BatchStats st = batch_loss(calcs, batch, w, &grad);
-  ASSERT_GT(st.loss, 0);
-  for (const auto& [name, k] : probe_entries(m, 2, 54)) {
-    const double h = 1e-5;
-    auto loss_at = [&](double dx) {
-      Model mp = m;
-      mp.params[name].data[k] += dx;
-      std::vector<Calculator> cs;
-      cs.emplace_back(mp, Precision::fp64, 1);
-      return batch_loss(cs, batch, w, nullptr).loss;
-    };
-    const double fd = (loss_at(h) - loss_at(-h)) / (2 * h);
-    EXPECT_NEAR(grad.at(name)[k], fd, 1e-5 * std::max(1.0, std::fabs(fd))) << name << "[" << k << "]";
+  // One calculator: both structures in one graph (per-structure energy weights); two: one each.
+  for (int n_calcs : {1, 2}) {
+    std::vector<Calculator> calcs;
+    for (int k = 0; k < n_calcs; ++k) calcs.emplace_back(m, Precision::fp64, 1);
+    Gradient grad;
+    const BatchStats st = batch_loss(calcs, batch, w, &grad);
+    ASSERT_GT(st.loss, 0);
+    for (const auto& [name, k] : probe_entries(m, 2, 54)) {
+      const double h = 1e-5;
+      auto loss_at = [&](double dx) {
+        Model mp = m;
+        mp.params[name].data[k] += dx;
+        std::vector<Calculator> cs;
+        cs.emplace_back(mp, Precision::fp64, 1);
+        return batch_loss(cs, batch, w, nullptr).loss;
+      };
+      const double fd = (loss_at(h) - loss_at(-h)) / (2 * h);
+      EXPECT_NEAR(grad.at(name)[k], fd, 1e-5 * std::max(1.0, std::fabs(fd)))
+          << name << "[" << k << "] with " << n_calcs << " calculators";
+    }
   }
 }

@@ -5,10 +5,12 @@
 //
 // dL/dtheta needs dE/dtheta (reverse mode, exact) and, for the force term,
 //   sum_i v_i . dF_i/dtheta = -D_v (dE/dtheta),  v = dL/dF,
-// the derivative of the parameter gradient along the displacement v. We take it by a central
-// difference of the exact parameter gradient at x +- h v/|v| (two more evaluations); in fp64
-// with h = 1e-5 A it agrees with the PyTorch oracle's double backward to better than 1e-6
-// relative (tests/oracle/test_cpp_vs_oracle.py). In fp32 compute h = 3e-3 A is used.
+// the derivative of the parameter gradient along the displacement v. It is exact: forward mode
+// over the reverse pass (Calculator::training_gradient, core/src/tangent.h), after one energy +
+// force evaluation that gives v. Checked against the PyTorch oracle's double backward
+// (tests/oracle/test_cpp_vs_oracle.py) and finite differences of the loss (tests/cpp).
+// A batch is evaluated as one graph per thread (its structures side by side), so the dense
+// layers run as matrix products over all of a chunk's atoms.
 #pragma once
 #include <map>
 #include <string>
