@@ -21,9 +21,11 @@ struct EdgeData {
   Mat<T> phi, dphi;        // [E, R]  radial basis and its derivative
   std::vector<T> fc, dfc;  // [E]     cosine cutoff and its derivative
   bool cache_filters = false;  // keep each layer's edge filters for the reverse pass
-  // twin[e]: the edge j -> i of edge e = i -> j (same length, opposite vector), or -1 (j is a
-  // ghost). Filled when filters are cached: a pair's filter is computed once for both edges.
-  std::vector<int64_t> twin;
+  // When filters are cached, they are stored once per pair: edge i -> j and its twin j -> i (same
+  // length, opposite vector) share row pair_row[e]; an edge to a ghost has a row of its own.
+  std::vector<int64_t> pair_row;  // [E]
+  std::vector<int64_t> pair_edge;  // [P] one edge of each pair
+  Mat<T> pair_phi, pair_dphi;      // [P, R]
 };
 
 // Per-thread scratch, kept between evaluations so that steady-state runs do not allocate.
@@ -42,7 +44,7 @@ struct InteractionCache {
   Mat<T> mu_in;   // [3 nodes, H] vectors entering the block (read as mu_j)
   Mat<T> h1_pre;  // [nodes, H]   context1 pre-activation
   Mat<T> x;       // [nodes, 3H]  context2 output [xs, xvr, xvv]
-  Mat<T> w, w_d;  // [E, 3H] edge filters W_e and dW_e/dd (empty unless edges.cache_filters)
+  Mat<T> w, w_d;  // [P, 3H] filters W and dW/dd per pair (empty unless edges.cache_filters)
 };
 
 template <typename T>
@@ -58,31 +60,36 @@ void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edge
                          std::vector<std::array<double, 3>>& edge_grad,
                          std::vector<ThreadScratch<T>>& scratch, InteractionWeights<T>* grad);
 
-// Edge filters of the k edges of one centre starting at e0, row r at w + r * 3H:
+// Edge filters of the k edges of one centre starting at e0:
 //   W = (A phi + a) fc  and (with_derivative)  dW/dd = (A phi') fc + (A phi + a) fc'.
-// Points into the layer's cache when the forward pass stored them (small systems); otherwise
-// computed into the caller's scratch matrices.
+// Rows of the layer's per-pair cache when the forward pass stored them (small systems);
+// otherwise computed into the caller's scratch matrices.
 template <typename T>
 struct FilterRows {
   const T* w = nullptr;
   const T* w_d = nullptr;
+  const int64_t* rows = nullptr;  // row of edge e0 + r, or nullptr: row r
+  int64_t stride = 0;
+  const T* w_row(int r) const { return w + (rows ? rows[r] : r) * stride; }
+  const T* w_d_row(int r) const { return w_d + (rows ? rows[r] : r) * stride; }
 };
 
 template <typename T>
 inline FilterRows<T> edge_filter(const InteractionWeights<T>& w, const EdgeData<T>& edges,
                                  const InteractionCache<T>& cache, int64_t e0, int k, bool with_derivative,
                                  Mat<T>& w_buf, Mat<T>& wd_buf) {
-  if (cache.w.rows() > 0) return {cache.w.data() + e0 * cache.w.cols(), cache.w_d.data() + e0 * cache.w_d.cols()};
-  w_buf.resize(k, w.filter.rows());
+  const int64_t H3 = w.filter.rows();
+  if (cache.w.rows() > 0) return {cache.w.data(), cache.w_d.data(), edges.pair_row.data() + e0, H3};
+  w_buf.resize(k, H3);
   w_buf.noalias() = edges.phi.middleRows(e0, k) * w.filter.transpose();
   w_buf.rowwise() += w.filter_bias;
   if (with_derivative) {
-    wd_buf.resize(k, w.filter.rows());
+    wd_buf.resize(k, H3);
     wd_buf.noalias() = edges.dphi.middleRows(e0, k) * w.filter.transpose();
     for (int r = 0; r < k; ++r) wd_buf.row(r) = wd_buf.row(r) * edges.fc[e0 + r] + w_buf.row(r) * edges.dfc[e0 + r];
   }
   for (int r = 0; r < k; ++r) w_buf.row(r) *= edges.fc[e0 + r];
-  return {w_buf.data(), with_derivative ? wd_buf.data() : nullptr};
+  return {w_buf.data(), with_derivative ? wd_buf.data() : nullptr, nullptr, H3};
 }
 
 // ---- mixing: per-atom exchange between scalar and vector channels ---------------------------

@@ -16,7 +16,7 @@ namespace painn {
 
 namespace {
 
-constexpr int kAtomsPerThread = 8;
+constexpr int kAtomsPerThread = 32;
 // Edge filters of all layers (W and dW/dd) are kept for the reverse pass while they fit in this
 // budget; beyond it (large systems) the reverse pass recomputes them block by block.
 constexpr double kFilterCacheBytes = 256.0 * 1024 * 1024;
@@ -206,25 +206,45 @@ class EvaluatorT final : public Evaluator {
     edges_.neighbor = neighbor_.data();
   }
 
-  // twin[e] of e = i -> j: the edge j -> i with the opposite vector (same periodic image pair).
-  void find_twins(const Graph& g) {
+  // Pairs for the filter cache: the twin of e = i -> j is the edge j -> i with the opposite vector
+  // (the same pair of periodic images). Each edge looks for its own twin (in parallel, no shared
+  // writes); then each pair gets one row, shared by its two edges.
+  void find_pairs(const Graph& g) {
     const int64_t E = g.n_edges();
-    edges_.twin.assign(E, -1);
+    std::vector<int64_t> twin(E, -1);
+#pragma omp parallel for schedule(dynamic, 64)
     for (int i = 0; i < g.n_local; ++i)
       for (int64_t e = g.offsets[i]; e < g.offsets[i + 1]; ++e) {
         const int j = g.neighbor[e];
-        if (j >= g.n_local || edges_.twin[e] >= 0 || j < i) continue;
+        if (j >= g.n_local) continue;
         const auto& r = g.vec[e];
         for (int64_t f = g.offsets[j]; f < g.offsets[j + 1]; ++f) {
-          if (g.neighbor[f] != i || f == e || edges_.twin[f] >= 0) continue;
+          if (g.neighbor[f] != i || f == e) continue;
           const auto& s = g.vec[f];
           if (std::fabs(r[0] + s[0]) + std::fabs(r[1] + s[1]) + std::fabs(r[2] + s[2]) < 1e-9) {
-            edges_.twin[e] = f;
-            edges_.twin[f] = e;
+            twin[e] = f;
             break;
           }
         }
       }
+    edges_.pair_row.resize(E);
+    edges_.pair_edge.clear();
+    for (int64_t e = 0; e < E; ++e) {
+      if (twin[e] >= 0 && twin[e] < e) {
+        edges_.pair_row[e] = edges_.pair_row[twin[e]];
+      } else {
+        edges_.pair_row[e] = static_cast<int64_t>(edges_.pair_edge.size());
+        edges_.pair_edge.push_back(e);
+      }
+    }
+    const int64_t P = static_cast<int64_t>(edges_.pair_edge.size());
+    edges_.pair_phi.resize(P, net_.rbf);
+    edges_.pair_dphi.resize(P, net_.rbf);
+#pragma omp parallel for schedule(static)
+    for (int64_t p = 0; p < P; ++p) {
+      edges_.pair_phi.row(p) = edges_.phi.row(edges_.pair_edge[p]);
+      edges_.pair_dphi.row(p) = edges_.dphi.row(edges_.pair_edge[p]);
+    }
   }
 
   void set_edges(const Graph& g) {
@@ -234,7 +254,6 @@ class EvaluatorT final : public Evaluator {
     edges_.R = R;
     edges_.cache_filters =
         2.0 * static_cast<double>(E) * 3 * net_.hidden * net_.layers * sizeof(T) <= kFilterCacheBytes;
-    if (edges_.cache_filters) find_twins(g);
     edges_.offsets = g.offsets.data();
     edges_.neighbor = g.neighbor.data();
     edges_.dist.resize(E);
@@ -275,6 +294,7 @@ class EvaluatorT final : public Evaluator {
       throw Error("atoms " + std::to_string(i) + " and " + std::to_string(g.neighbor[bad]) +
                   " coincide or have a non-finite distance");
     }
+    if (edges_.cache_filters) find_pairs(g);
   }
 
   Network<T> net_;

@@ -21,34 +21,18 @@ void dense_forward(const Dense<T>& d, const Mat<T>& in, Mat<T>& out) {
   out.rowwise() += d.bias;
 }
 
-// cache.w, cache.w_d for every edge: one GEMM pair over one edge of each pair, copied to its twin.
+// cache.w, cache.w_d for every pair: one GEMM each over the pairs' basis values.
 template <typename T>
 void fill_filter_cache(const InteractionWeights<T>& w, const EdgeData<T>& edges, InteractionCache<T>& cache) {
-  const int64_t E = static_cast<int64_t>(edges.dist.size());
-  const int H3 = static_cast<int>(w.filter.rows());
-  std::vector<int64_t> first;  // edges whose twin is absent or comes later
-  first.reserve(E / 2 + 1);
-  for (int64_t e = 0; e < E; ++e)
-    if (edges.twin[e] < 0 || edges.twin[e] > e) first.push_back(e);
-  const int64_t C = static_cast<int64_t>(first.size());
-  Mat<T> phi(C, edges.R), dphi(C, edges.R);
-  for (int64_t c = 0; c < C; ++c) {
-    phi.row(c) = edges.phi.row(first[c]);
-    dphi.row(c) = edges.dphi.row(first[c]);
-  }
-  Mat<T> w_pre = phi * w.filter.transpose();
-  w_pre.rowwise() += w.filter_bias;
-  Mat<T> w_d = dphi * w.filter.transpose();
-  cache.w.resize(E, H3);
-  cache.w_d.resize(E, H3);
-  for (int64_t c = 0; c < C; ++c) {
-    const int64_t e = first[c];
-    cache.w_d.row(e) = w_d.row(c) * edges.fc[e] + w_pre.row(c) * edges.dfc[e];
-    cache.w.row(e) = w_pre.row(c) * edges.fc[e];
-    if (edges.twin[e] >= 0) {
-      cache.w.row(edges.twin[e]) = cache.w.row(e);
-      cache.w_d.row(edges.twin[e]) = cache.w_d.row(e);
-    }
+  cache.w.noalias() = edges.pair_phi * w.filter.transpose();
+  cache.w.rowwise() += w.filter_bias;
+  cache.w_d.noalias() = edges.pair_dphi * w.filter.transpose();
+  const int64_t P = static_cast<int64_t>(edges.pair_edge.size());
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < P; ++p) {
+    const int64_t e = edges.pair_edge[p];
+    cache.w_d.row(p) = cache.w_d.row(p) * edges.fc[e] + cache.w.row(p) * edges.dfc[e];
+    cache.w.row(p) *= edges.fc[e];
   }
 }
 
@@ -86,7 +70,7 @@ void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edge
         const int j = edges.neighbor[e];
         const T* xj = &cache.x(j, 0);
         const T* muj = &cache.mu_in(3 * j, 0);
-        const T* we = f.w + r * 3 * H;
+        const T* we = f.w_row(r);
         const T u0 = edges.unit(e, 0), u1 = edges.unit(e, 1), u2 = edges.unit(e, 2);
         // Channels are independent: vectorise across h (the compiler cannot prove the rows apart).
 #pragma omp simd
@@ -136,8 +120,8 @@ void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edge
         const int j = edges.neighbor[e];
         const T* xj = &cache.x(j, 0);
         const T* muj = &cache.mu_in(3 * j, 0);
-        const T* we = f.w + r * 3 * H;
-        const T* wd = f.w_d + r * 3 * H;
+        const T* we = f.w_row(r);
+        const T* wd = f.w_d_row(r);
         T* gx = &t.g_x(j, 0);
         T* gmuj = &t.g_mu(3 * j, 0);
         T* gw = &t.g_w(r, 0);

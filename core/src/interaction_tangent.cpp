@@ -42,8 +42,8 @@ void interaction_tangent_forward(const InteractionWeights<T>& w, const EdgeData<
         const T* txj = &tc.t_x(j, 0);
         const T* muj = &cache.mu_in(3 * j, 0);
         const T* tmuj = &tc.t_mu_in(3 * j, 0);
-        const T* we = f.w + r * 3 * H;
-        const T* wd = f.w_d + r * 3 * H;
+        const T* we = f.w_row(r);
+        const T* wd = f.w_d_row(r);
         const T td = te.t_d[e];
         const T u[3] = {edges.unit(e, 0), edges.unit(e, 1), edges.unit(e, 2)};
         const T tu[3] = {te.t_unit(e, 0), te.t_unit(e, 1), te.t_unit(e, 2)};
@@ -101,8 +101,8 @@ void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<
         const T* txj = &tc.t_x(j, 0);
         const T* muj = &cache.mu_in(3 * j, 0);
         const T* tmuj = &tc.t_mu_in(3 * j, 0);
-        const T* we = f.w + r * 3 * H;
-        const T* wd = f.w_d + r * 3 * H;
+        const T* we = f.w_row(r);
+        const T* wd = f.w_d_row(r);
         T* gx = &s.g_x(j, 0);
         T* tgx = &s.t_g_x(j, 0);
         T* gmuj = &s.g_mu(3 * j, 0);
