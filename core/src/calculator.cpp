@@ -24,6 +24,7 @@ Calculator::Calculator(Calculator&&) noexcept = default;
 Calculator& Calculator::operator=(Calculator&&) noexcept = default;
 
 void Calculator::set_threads(int threads) { threads_ = threads; }
+void Calculator::set_filter_cache_bytes(double bytes) { impl_->set_filter_cache_bytes(bytes); }
 
 namespace {
 // Applies the requested thread count for the duration of one evaluation.

@@ -18,7 +18,8 @@ namespace {
 
 constexpr int kAtomsPerThread = 32;
 // Edge filters of all layers (W and dW/dd) are kept for the reverse pass while they fit in this
-// budget; beyond it (large systems) the reverse pass recomputes them block by block.
+// budget (Calculator::set_filter_cache_bytes); beyond it (large systems) the reverse pass
+// recomputes them block by block.
 constexpr double kFilterCacheBytes = 256.0 * 1024 * 1024;
 
 void check_graph(const Graph& g, int n_species, int layers, bool has_exchange) {
@@ -135,7 +136,9 @@ class EvaluatorT final : public Evaluator {
     return res;
   }
 
- std::map<std::string, std::vector<double>> training_gradient(
+ void set_filter_cache_bytes(double bytes) override { filter_cache_bytes_ = bytes; }
+
+  std::map<std::string, std::vector<double>> training_gradient(
       const std::vector<double>& energy_weight, const std::vector<std::array<double, 3>>& displacement) override {
     if (!training_ready_)
       throw Error("training_gradient needs a preceding compute() with keep_for_training on a graph without ghosts");
@@ -253,7 +256,7 @@ class EvaluatorT final : public Evaluator {
     const double rc = net_.cutoff;
     edges_.R = R;
     edges_.cache_filters =
-        2.0 * static_cast<double>(E) * 3 * net_.hidden * net_.layers * sizeof(T) <= kFilterCacheBytes;
+        2.0 * static_cast<double>(E) * 3 * net_.hidden * net_.layers * sizeof(T) <= filter_cache_bytes_;
     edges_.offsets = g.offsets.data();
     edges_.neighbor = g.neighbor.data();
     edges_.dist.resize(E);
@@ -306,6 +309,7 @@ class EvaluatorT final : public Evaluator {
   std::vector<MixingCache<T>> mix_;
   HeadCache<T> head_;
   std::vector<ThreadScratch<T>> scratch_;
+  double filter_cache_bytes_ = kFilterCacheBytes;
   // training (tangent) state
   bool training_ready_ = false;
   std::vector<int64_t> offsets_;

@@ -79,6 +79,10 @@ class Calculator {
   Precision precision() const { return precision_; }
   double cutoff() const { return model_.config.cutoff; }
   void set_threads(int threads);
+  // Memory allowed for keeping every layer's edge filters between the forward and the reverse
+  // pass (default 256 MiB). Above it the reverse pass recomputes them per atom: same results,
+  // more arithmetic. 0 never keeps them.
+  void set_filter_cache_bytes(double bytes);
 
  private:
   Model model_;
