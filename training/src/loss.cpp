@@ -120,6 +120,9 @@ BatchStats batch_loss(std::vector<Calculator>& calcs, const std::vector<const Sa
   for (int c = 0; c < C; ++c) {
     try {
       const Calculator& calc = calcs[omp_get_thread_num()];
+      // Chunks already run one per thread: anything parallel inside (the neighbour search) must
+      // not start a team of its own, or several trainings side by side oversubscribe the cores.
+      omp_set_num_threads(1);
       std::vector<int> first;
       const Graph g = union_graph(calc, batch, chunks[c].first, chunks[c].second, first);
       Request req;
