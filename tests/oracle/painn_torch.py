@@ -492,33 +492,43 @@ def time_energy_forces(model, atoms, dtype=torch.float32, threads=1, repeats=5, 
     return float(np.median(times))
 
 
-def time_training_step(model, frames, dtype=torch.float64, threads=1, repeats=3, force_weight=10.0):
+def time_training_step(model, frames, dtype=torch.float64, threads=1, repeats=3, force_weight=10.0, batched=True):
     """Median ms of one training step (energy + force loss, double backward) on a batch of frames.
-    The frames form one graph (structures side by side), as a batched PyTorch trainer (and the C++
-    trainer) evaluates them; the neighbour lists are built once, outside the timed region."""
+    batched: the frames form one graph (structures side by side), as a batched PyTorch trainer (and
+    the C++ trainer) evaluates them; otherwise one graph per frame, summed into one loss. Neighbour
+    lists are built once, outside the timed region."""
     torch.set_num_threads(threads)
     cfg, p0 = model
-    parts, offset = [], 0
-    for s, a in enumerate(frames):
-        sp, i, j, S = graph(cfg, a)
-        shift = S @ torch.tensor(np.asarray(a.cell), dtype=torch.float64)
-        parts.append((sp, i + offset, j + offset, shift, torch.full((len(a),), s, dtype=torch.long)))
-        offset += len(a)
-    sp, i, j, shift, owner = (torch.cat(x) for x in zip(*parts))
-    shift = shift.to(dtype)
-    positions = torch.tensor(np.concatenate([a.positions for a in frames]), dtype=dtype)
-    e_ref = torch.tensor([float(a.info.get("energy", 0.0)) for a in frames], dtype=torch.float64)
-    n_atoms = torch.tensor([len(a) for a in frames], dtype=torch.float64)
-    per_component = (1.0 / (3.0 * n_atoms[owner])).to(dtype)  # mean over each frame's components
+    graphs = [graph(cfg, a) for a in frames]
+    shifts = [(S @ torch.tensor(np.asarray(a.cell), dtype=torch.float64)).to(dtype) for a, (_, _, _, S) in zip(frames, graphs)]
+    if batched:
+        offsets = np.cumsum([0] + [len(a) for a in frames])
+        sp = torch.cat([g[0] for g in graphs])
+        i = torch.cat([g[1] + int(o) for g, o in zip(graphs, offsets)])
+        j = torch.cat([g[2] + int(o) for g, o in zip(graphs, offsets)])
+        shift = torch.cat(shifts)
+        owner = torch.cat([torch.full((len(a),), s, dtype=torch.long) for s, a in enumerate(frames)])
+        positions = torch.tensor(np.concatenate([a.positions for a in frames]), dtype=dtype)
+        e_ref = torch.tensor([float(a.info.get("energy", 0.0)) for a in frames], dtype=torch.float64)
+        n_atoms = torch.tensor([len(a) for a in frames], dtype=torch.float64)
+        per_component = (1.0 / (3.0 * n_atoms[owner])).to(dtype)  # mean over each frame's components
     times = []
     for r in range(repeats + 1):
         t0 = time.perf_counter()
         p = {k: v.to(dtype).requires_grad_(True) for k, v in p0.items()}
-        pos = positions.clone().requires_grad_(True)
-        e_atom = atomic_energies(cfg, p, sp, i, j, pos[j] - pos[i] + shift)
-        e = torch.zeros(len(frames), dtype=e_atom.dtype).index_add(0, owner, e_atom)
-        (g,) = torch.autograd.grad(e.sum(), [pos], create_graph=True)
-        loss = (((e - e_ref) / n_atoms) ** 2).sum() + force_weight * ((g ** 2).sum(1) * per_component).sum()
+        if batched:
+            pos = positions.clone().requires_grad_(True)
+            e_atom = atomic_energies(cfg, p, sp, i, j, pos[j] - pos[i] + shift)
+            e = torch.zeros(len(frames), dtype=e_atom.dtype).index_add(0, owner, e_atom)
+            (g,) = torch.autograd.grad(e.sum(), [pos], create_graph=True)
+            loss = (((e - e_ref) / n_atoms) ** 2).sum() + force_weight * ((g ** 2).sum(1) * per_component).sum()
+        else:
+            loss = 0
+            for a, (sp1, i1, j1, _), shift1 in zip(frames, graphs, shifts):
+                pos = torch.tensor(a.positions, dtype=dtype, requires_grad=True)
+                e = atomic_energies(cfg, p, sp1, i1, j1, pos[j1] - pos[i1] + shift1).sum()
+                (g,) = torch.autograd.grad(e, [pos], create_graph=True)
+                loss = loss + ((e - float(a.info.get("energy", 0.0))) / len(a)) ** 2 + force_weight * (g ** 2).mean()
         torch.autograd.grad(loss, list(p.values()), allow_unused=True)
         if r:
             times.append(1000 * (time.perf_counter() - t0))
