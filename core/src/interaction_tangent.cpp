@@ -12,6 +12,32 @@
 
 namespace painn {
 
+namespace {
+// What both tangent passes read for edge e0 + r = i -> j: the neighbour's features and their
+// tangents, the edge's filter, its length derivative, and the geometry with its tangent.
+template <typename T>
+struct TangentEdge {
+  int j;
+  const T *xj, *txj, *muj, *tmuj, *we, *wd;
+  T td, u[3], tu[3];
+  TangentEdge(const EdgeData<T>& edges, const EdgeTangent<T>& te, const InteractionCache<T>& cache,
+              const InteractionTangent<T>& tc, const FilterRows<T>& f, int64_t e0, int r)
+      : j(edges.neighbor[e0 + r]),
+        xj(&cache.x(j, 0)),
+        txj(&tc.t_x(j, 0)),
+        muj(&cache.mu_in(3 * j, 0)),
+        tmuj(&tc.t_mu_in(3 * j, 0)),
+        we(f.w_row(r)),
+        wd(f.w_d_row(r)),
+        td(te.t_d[e0 + r]) {
+    for (int c = 0; c < 3; ++c) {
+      u[c] = edges.unit(e0 + r, c);
+      tu[c] = te.t_unit(e0 + r, c);
+    }
+  }
+};
+}  // namespace
+
 template <typename T>
 void interaction_tangent_forward(const InteractionWeights<T>& w, const EdgeData<T>& edges, const EdgeTangent<T>& te,
                                  int n, const InteractionCache<T>& cache, Mat<T>& t_q, Mat<T>& t_mu,
@@ -36,17 +62,9 @@ void interaction_tangent_forward(const InteractionWeights<T>& w, const EdgeData<
       T* tqi = &t_q(i, 0);
       T* tmui = &t_mu(3 * i, 0);
       for (int r = 0; r < k; ++r) {
-        const int64_t e = e0 + r;
-        const int j = edges.neighbor[e];
-        const T* xj = &cache.x(j, 0);
-        const T* txj = &tc.t_x(j, 0);
-        const T* muj = &cache.mu_in(3 * j, 0);
-        const T* tmuj = &tc.t_mu_in(3 * j, 0);
-        const T* we = f.w_row(r);
-        const T* wd = f.w_d_row(r);
-        const T td = te.t_d[e];
-        const T u[3] = {edges.unit(e, 0), edges.unit(e, 1), edges.unit(e, 2)};
-        const T tu[3] = {te.t_unit(e, 0), te.t_unit(e, 1), te.t_unit(e, 2)};
+        const TangentEdge<T> ed(edges, te, cache, tc, f, e0, r);
+        const T *xj = ed.xj, *txj = ed.txj, *muj = ed.muj, *tmuj = ed.tmuj, *we = ed.we, *wd = ed.wd;
+        const T td = ed.td, u[3] = {ed.u[0], ed.u[1], ed.u[2]}, tu[3] = {ed.tu[0], ed.tu[1], ed.tu[2]};
 #pragma omp simd
         for (int h = 0; h < H; ++h) {
           // q_i += Ws xs_j
@@ -96,22 +114,16 @@ void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<
       const T* tgmui = &t_gmu(3 * i, 0);
       for (int r = 0; r < k; ++r) {
         const int64_t e = e0 + r;
-        const int j = edges.neighbor[e];
-        const T* xj = &cache.x(j, 0);
-        const T* txj = &tc.t_x(j, 0);
-        const T* muj = &cache.mu_in(3 * j, 0);
-        const T* tmuj = &tc.t_mu_in(3 * j, 0);
-        const T* we = f.w_row(r);
-        const T* wd = f.w_d_row(r);
+        const TangentEdge<T> ed(edges, te, cache, tc, f, e0, r);
+        const int j = ed.j;
+        const T *xj = ed.xj, *txj = ed.txj, *muj = ed.muj, *tmuj = ed.tmuj, *we = ed.we, *wd = ed.wd;
         T* gx = &s.g_x(j, 0);
         T* tgx = &s.t_g_x(j, 0);
         T* gmuj = &s.g_mu(3 * j, 0);
         T* tgmuj = &s.t_g_mu(3 * j, 0);
         T* gw = &s.g_w(r, 0);
         T* tgw = &s.t_g_w(r, 0);
-        const T td = te.t_d[e];
-        const T u[3] = {edges.unit(e, 0), edges.unit(e, 1), edges.unit(e, 2)};
-        const T tu[3] = {te.t_unit(e, 0), te.t_unit(e, 1), te.t_unit(e, 2)};
+        const T td = ed.td, u[3] = {ed.u[0], ed.u[1], ed.u[2]}, tu[3] = {ed.tu[0], ed.tu[1], ed.tu[2]};
 #pragma omp simd
         for (int h = 0; h < H; ++h) {
           const T g[3] = {gmui[h], gmui[H + h], gmui[2 * H + h]};
