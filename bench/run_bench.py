@@ -46,8 +46,9 @@ def edge_count(atoms, cutoff=5.0):
 def mult_adds(H, L, R, N, E, training=False):
     """Dominant multiply-adds of one C++ evaluation (preset head H -> H/2 -> 1; E directed edges,
     E/2 pairs). Energy + forces = forward + reverse; a training step adds the tangent forward, the
-    tangent reverse (primal adjoints beside their tangents) and the parameter gradients
-    (core/src/tangent.h). Edge-loop terms are estimates; the matrix products dominate."""
+    tangent reverse (the tangents of the adjoints; the primal adjoints are kept from the force pass)
+    and the parameter gradients (core/src/tangent.h). Edge-loop terms are estimates; the matrix
+    products dominate."""
     P, hh = E / 2, H // 2
     filt = 2 * P * R * 3 * H                                # W and dW/dd, once per pair
     inter = N * (H * H + H * 3 * H)                         # interaction context1, context2
@@ -59,7 +60,7 @@ def mult_adds(H, L, R, N, E, training=False):
     if not training:
         return fwd + rev
     t_fwd = L * (inter + mix + 2 * msg_f) + head
-    t_rev = 2 * rev + L * E * H * 10
+    t_rev = rev + L * E * H * 10
     params = 2 * (L * (inter + mix + E * 3 * H * R) + head)
     return fwd + rev + t_fwd + t_rev + params
 

@@ -51,6 +51,15 @@ template <typename T>
 void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local,
                          Mat<T>& q, Mat<T>& mu, InteractionCache<T>& cache);
 
+// Adjoints the reverse pass leaves behind for the training tangent pass (tangent.h), which would
+// otherwise recompute them: those of the block's outputs and of its inner layers.
+template <typename T>
+struct InteractionAdjoints {
+  Mat<T> gq_out, gmu_out;  // dE/d(outputs)
+  Mat<T> g_x;              // [nodes, 3H] dE/dx
+  Mat<T> g_h1;             // [nodes, H]  dE/d SiLU(h1_pre) = g_x context2
+};
+
 // gq, gmu: gradients w.r.t. the block's outputs on entry, w.r.t. its inputs on exit (all nodes).
 // edge_grad[e] += dE/d(r_e) from this block's filters and unit vectors.
 // grad (optional): dE/d(weights) is added to it (same layout as the weights).
@@ -58,7 +67,8 @@ template <typename T>
 void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local,
                          const InteractionCache<T>& cache, Mat<T>& gq, Mat<T>& gmu,
                          std::vector<std::array<double, 3>>& edge_grad,
-                         std::vector<ThreadScratch<T>>& scratch, InteractionWeights<T>* grad);
+                         std::vector<ThreadScratch<T>>& scratch, InteractionWeights<T>* grad,
+                         InteractionAdjoints<T>* keep = nullptr);
 
 // Edge filters of the k edges of one centre starting at e0:
 //   W = (A phi + a) fc  and (with_derivative)  dW/dd = (A phi') fc + (A phi + a) fc'.
@@ -106,8 +116,17 @@ template <typename T>
 void mixing_forward(const MixingWeights<T>& w, int n_local, Mat<T>& q, Mat<T>& mu, MixingCache<T>& cache);
 
 template <typename T>
+struct MixingAdjoints {
+  Mat<T> gq_out, gmu_out;  // [n, H], [3n, H] dE/d(outputs)
+  Mat<T> g_abc;            // [n, 3H]
+  Mat<T> g_c1;             // [n, H]  dE/d SiLU(c1_pre) = g_abc context2
+  Mat<T> g_ctx;            // [n, 2H] dE/d[q, norm]
+  Mat<T> g_vu;             // [3n, 2H] dE/d[V, U]
+};
+
+template <typename T>
 void mixing_reverse(const MixingWeights<T>& w, int n_local, const MixingCache<T>& cache, Mat<T>& gq,
-                    Mat<T>& gmu, MixingWeights<T>* grad);
+                    Mat<T>& gmu, MixingWeights<T>* grad, MixingAdjoints<T>* keep = nullptr);
 
 // ---- head: per-atom energy ---------------------------------------------------------------
 template <typename T>

@@ -82,8 +82,12 @@ class EvaluatorT final : public Evaluator {
       if (req.per_atom_energy) res.atom_energy[i] = e_i;
     }
     res.energy = energy;
-    training_ready_ = req.keep_for_training && exchange == nullptr && g.n_nodes == g.n_local;
     if (!req.forces) return res;
+    const bool keep = req.keep_for_training && exchange == nullptr && g.n_nodes == g.n_local;
+    if (keep) {
+      inter_adj_.resize(L);
+      mix_adj_.resize(L);
+    }
 
     // Reverse.
     Mat<T> gq = Mat<T>::Zero(N, H), gmu = Mat<T>::Zero(3 * N, H);
@@ -97,10 +101,13 @@ class EvaluatorT final : public Evaluator {
     head_reverse(net_.head, n, head_, static_cast<T>(net_.energy_scale), gq, grad ? &grad->head : nullptr);
     for (int l = L - 1; l >= 0; --l) {
       if (exchange && l + 1 < L) exchange->reverse(gq.data(), gmu.data(), H);
-      mixing_reverse(net_.mixing[l], n, mix_[l], gq, gmu, grad ? &grad->mixing[l] : nullptr);
+      mixing_reverse(net_.mixing[l], n, mix_[l], gq, gmu, grad ? &grad->mixing[l] : nullptr,
+                     keep ? &mix_adj_[l] : nullptr);
       interaction_reverse(net_.interaction[l], edges_, n, inter_[l], gq, gmu, edge_grad, scratch_,
-                          grad ? &grad->interaction[l] : nullptr);
+                          grad ? &grad->interaction[l] : nullptr, keep ? &inter_adj_[l] : nullptr);
     }
+    if (keep) gq_embedding_ = gq;  // dE/dq0: the embedding rows' adjoint
+    training_ready_ = keep;
     if (grad) {
       // q0 = embedding[species]: each node's gradient goes to its species' row.
       for (int k = 0; k < N; ++k) grad->embedding.row(g.species[k]) += gq.row(k);
@@ -141,7 +148,8 @@ class EvaluatorT final : public Evaluator {
   std::map<std::string, std::vector<double>> training_gradient(
       const std::vector<double>& energy_weight, const std::vector<std::array<double, 3>>& displacement) override {
     if (!training_ready_)
-      throw Error("training_gradient needs a preceding compute() with keep_for_training on a graph without ghosts");
+      throw Error("training_gradient needs a preceding compute() with forces and keep_for_training on a graph "
+                  "without ghosts");
     const int n = static_cast<int>(species_.size()), H = net_.hidden, L = net_.layers;
     if (static_cast<int>(energy_weight.size()) != n || static_cast<int>(displacement.size()) != n)
       throw Error("training_gradient: energy_weight and displacement need one entry per node (" + std::to_string(n) +
@@ -180,19 +188,22 @@ class EvaluatorT final : public Evaluator {
     }
     head_tangent_forward(net_.head, n, head_, t_q, head_t_);
 
-    // Reverse: primal adjoints beside their tangents, training gradient accumulated per block.
+    // Reverse: tangents of the adjoints beside the primal ones kept by compute(), training
+    // gradient accumulated per block.
     if (!grad_) grad_ = std::make_unique<Network<T>>(net_);
     grad_->set_zero();
-    Mat<T> gq = Mat<T>::Zero(n, H), gmu = Mat<T>::Zero(3 * n, H);
+    Mat<T> gq_head = Mat<T>::Zero(n, H);  // the head's primal adjoint (also kept, in mix_adj_)
     Mat<T> t_gq = Mat<T>::Zero(n, H), t_gmu = Mat<T>::Zero(3 * n, H);
-    head_tangent_reverse(net_.head, n, a, head_, head_t_, static_cast<T>(net_.energy_scale), gq, t_gq, grad_->head);
+    head_tangent_reverse(net_.head, n, a, head_, head_t_, static_cast<T>(net_.energy_scale), gq_head, t_gq,
+                         grad_->head);
     for (int l = L - 1; l >= 0; --l) {
-      mixing_tangent_reverse(net_.mixing[l], n, a, mix_[l], mix_t_[l], gq, gmu, t_gq, t_gmu, grad_->mixing[l]);
-      interaction_tangent_reverse(net_.interaction[l], edges_, etan_, n, a, inter_[l], inter_t_[l], gq, gmu, t_gq,
-                                  t_gmu, tscratch_, grad_->interaction[l]);
+      mixing_tangent_reverse(net_.mixing[l], n, a, mix_[l], mix_t_[l], mix_adj_[l], t_gq, t_gmu, grad_->mixing[l]);
+      interaction_tangent_reverse(net_.interaction[l], edges_, etan_, n, a, inter_[l], inter_t_[l], inter_adj_[l],
+                                  t_gq, t_gmu, tscratch_, grad_->interaction[l]);
     }
     // q0 = embedding[species]
-    for (int k = 0; k < n; ++k) grad_->embedding.row(species_[k]) += a[k] * gq.row(k) + t_gq.row(k);
+    for (int k = 0; k < n; ++k)
+      grad_->embedding.row(species_[k]) += a[k] * gq_embedding_.row(k) + t_gq.row(k);
     std::map<std::string, std::vector<double>> out;
     grad_->add_to_named(config_, out);
     return out;
@@ -319,6 +330,9 @@ class EvaluatorT final : public Evaluator {
   std::vector<MixingTangent<T>> mix_t_;
   HeadTangent<T> head_t_;
   std::vector<TangentScratch<T>> tscratch_;
+  std::vector<InteractionAdjoints<T>> inter_adj_;  // primal adjoints kept by compute()
+  std::vector<MixingAdjoints<T>> mix_adj_;
+  Mat<T> gq_embedding_;
 };
 
 }  // namespace

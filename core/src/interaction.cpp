@@ -91,8 +91,12 @@ template <typename T>
 void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local,
                          const InteractionCache<T>& cache, Mat<T>& gq, Mat<T>& gmu,
                          std::vector<std::array<double, 3>>& edge_grad, std::vector<ThreadScratch<T>>& scratch,
-                         InteractionWeights<T>* grad) {
+                         InteractionWeights<T>* grad, InteractionAdjoints<T>* keep) {
   const int H = static_cast<int>(gq.cols());
+  if (keep) {
+    keep->gq_out = gq;
+    keep->gmu_out = gmu;
+  }
   const int n_nodes = static_cast<int>(gq.rows());
   const int R = edges.R;
   const int n_threads = static_cast<int>(scratch.size());
@@ -186,6 +190,10 @@ void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edge
     accumulate_dense_grad(grad->context2, g_x, Mat<T>(silu_of(cache.h1_pre)));
   }
   Mat<T> g_h1 = g_x * w.context2.weight;
+  if (keep) {
+    keep->g_x = g_x;
+    keep->g_h1 = g_h1;
+  }
   g_h1.array() *= silu_grad_of(cache.h1_pre).array();
   if (grad) accumulate_dense_grad(grad->context1, g_h1, cache.q_in);
   gq.noalias() += g_h1 * w.context1.weight;
@@ -198,10 +206,10 @@ template void interaction_forward<double>(const InteractionWeights<double>&, con
 template void interaction_reverse<float>(const InteractionWeights<float>&, const EdgeData<float>&, int,
                                          const InteractionCache<float>&, Mat<float>&, Mat<float>&,
                                          std::vector<std::array<double, 3>>&, std::vector<ThreadScratch<float>>&,
-                                         InteractionWeights<float>*);
+                                         InteractionWeights<float>*, InteractionAdjoints<float>*);
 template void interaction_reverse<double>(const InteractionWeights<double>&, const EdgeData<double>&, int,
                                           const InteractionCache<double>&, Mat<double>&, Mat<double>&,
                                           std::vector<std::array<double, 3>>&, std::vector<ThreadScratch<double>>&,
-                                          InteractionWeights<double>*);
+                                          InteractionWeights<double>*, InteractionAdjoints<double>*);
 
 }  // namespace painn

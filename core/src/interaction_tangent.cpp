@@ -4,8 +4,9 @@
 //   mu_i += sum_e (Wvr_e xvr_j) u_e + (Wvv_e xvv_j) mu_j
 // Along t the filter moves with the edge length only: t_W_e = t_d_e dW_e/dd with
 //   dW/dd = (A phi'(d)) fc + (A phi + a) fc'  (both from edge_filter, blocks.h).
-// The tangent reverse recomputes the primal adjoints beside their tangents (no edge gradients:
-// the forces are already known) and accumulates the training gradient (tangent.h).
+// The tangent reverse reads the primal adjoints the force pass kept (InteractionAdjoints) and
+// computes their tangents beside them (no edge gradients: the forces are already known),
+// accumulating the training gradient (tangent.h).
 #include <omp.h>
 
 #include "tangent.h"
@@ -85,18 +86,16 @@ void interaction_tangent_forward(const InteractionWeights<T>& w, const EdgeData<
 template <typename T>
 void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edges, const EdgeTangent<T>& te,
                                  int n, const Vec<T>& a, const InteractionCache<T>& cache,
-                                 const InteractionTangent<T>& tc, Mat<T>& gq, Mat<T>& gmu, Mat<T>& t_gq,
+                                 const InteractionTangent<T>& tc, const InteractionAdjoints<T>& adj, Mat<T>& t_gq,
                                  Mat<T>& t_gmu, std::vector<TangentScratch<T>>& scratch, InteractionWeights<T>& grad) {
-  const int H = static_cast<int>(gq.cols());
+  const int H = static_cast<int>(t_gq.cols());
   const int R = edges.R;
   const int n_threads = static_cast<int>(scratch.size());
 
 #pragma omp parallel num_threads(n_threads)
   {
     TangentScratch<T>& s = scratch[omp_get_thread_num()];
-    s.g_x.setZero(n, 3 * H);
     s.t_g_x.setZero(n, 3 * H);
-    s.g_mu.setZero(3 * n, H);
     s.t_g_mu.setZero(3 * n, H);
     s.g_filter.setZero(3 * H, R);
     s.g_filter_bias.setZero(3 * H);
@@ -108,8 +107,8 @@ void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<
       const FilterRows<T> f = edge_filter(w, edges, cache, e0, k, true, s.w, s.w_d);
       s.g_w.resize(k, 3 * H);
       s.t_g_w.resize(k, 3 * H);
-      const T* gqi = &gq(i, 0);
-      const T* gmui = &gmu(3 * i, 0);
+      const T* gqi = &adj.gq_out(i, 0);
+      const T* gmui = &adj.gmu_out(3 * i, 0);
       const T* tgqi = &t_gq(i, 0);
       const T* tgmui = &t_gmu(3 * i, 0);
       for (int r = 0; r < k; ++r) {
@@ -117,9 +116,7 @@ void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<
         const TangentEdge<T> ed(edges, te, cache, tc, f, e0, r);
         const int j = ed.j;
         const T *xj = ed.xj, *txj = ed.txj, *muj = ed.muj, *tmuj = ed.tmuj, *we = ed.we, *wd = ed.wd;
-        T* gx = &s.g_x(j, 0);
         T* tgx = &s.t_g_x(j, 0);
-        T* gmuj = &s.g_mu(3 * j, 0);
         T* tgmuj = &s.t_g_mu(3 * j, 0);
         T* gw = &s.g_w(r, 0);
         T* tgw = &s.t_g_w(r, 0);
@@ -141,25 +138,19 @@ void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<
           const T tws = td * wd[h], twvr = td * wd[H + h], twvv = td * wd[2 * H + h];
           const T xs = xj[h], xvr = xj[H + h], xvv = xj[2 * H + h];
           const T txs = txj[h], txvr = txj[H + h], txvv = txj[2 * H + h];
-          // m = W x  ->  dW = g_m x,  dx_j += g_m W
+          // m = W x  ->  dW = g_m x,  dx_j += g_m W (the primal dx_j is in adj.g_x)
           gw[h] = g_ms * xs;
           gw[H + h] = g_mvr * xvr;
           gw[2 * H + h] = g_mvv * xvv;
           tgw[h] = t_g_ms * xs + g_ms * txs;
           tgw[H + h] = t_g_mvr * xvr + g_mvr * txvr;
           tgw[2 * H + h] = t_g_mvv * xvv + g_mvv * txvv;
-          gx[h] += g_ms * ws;
-          gx[H + h] += g_mvr * wvr;
-          gx[2 * H + h] += g_mvv * wvv;
           tgx[h] += t_g_ms * ws + g_ms * tws;
           tgx[H + h] += t_g_mvr * wvr + g_mvr * twvr;
           tgx[2 * H + h] += t_g_mvv * wvv + g_mvv * twvv;
           // m_vv mu_j  ->  dmu_j += m_vv g
           const T m_vv = wvv * xvv, t_mvv = twvv * xvv + wvv * txvv;
-          for (int c = 0; c < 3; ++c) {
-            gmuj[c * H + h] += m_vv * g[c];
-            tgmuj[c * H + h] += t_mvv * g[c] + m_vv * tg[c];
-          }
+          for (int c = 0; c < 3; ++c) tgmuj[c * H + h] += t_mvv * g[c] + m_vv * tg[c];
         }
         // W = w_pre fc  ->  d w_pre = dW fc;  its tangent adds dW t_fc, t_fc = fc' t_d
         const T fc = edges.fc[e], t_fc = edges.dfc[e] * td;
@@ -176,15 +167,11 @@ void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<
       s.g_filter_bias += s.lhs.colwise().sum();
     }
   }
-  Mat<T>& g_x = scratch[0].g_x;
   Mat<T>& t_g_x = scratch[0].t_g_x;
   for (int k = 1; k < n_threads; ++k) {
-    g_x += scratch[k].g_x;
     t_g_x += scratch[k].t_g_x;
-    scratch[0].g_mu += scratch[k].g_mu;
     scratch[0].t_g_mu += scratch[k].t_g_mu;
   }
-  gmu += scratch[0].g_mu;
   t_gmu += scratch[0].t_g_mu;
   for (int k = 0; k < n_threads; ++k) {
     grad.filter += scratch[k].g_filter;
@@ -195,14 +182,12 @@ void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<
   const Mat<T> d1 = silu_grad_of(cache.h1_pre);
   const Mat<T> d2 = silu_grad2_of(cache.h1_pre);
   const Mat<T> t_h1 = tc.t_h1_pre.cwiseProduct(d1);
-  accumulate_dense_grad_tangent(grad.context2, a, g_x, t_g_x, h1, t_h1);
-  const Mat<T> g_h1_out = g_x * w.context2.weight;  // dE/dh1
-  const Mat<T> g_h1 = g_h1_out.cwiseProduct(d1);
-  Mat<T> t_g_h1 = (t_g_x * w.context2.weight).cwiseProduct(d1);
-  t_g_h1 += g_h1_out.cwiseProduct(d2).cwiseProduct(tc.t_h1_pre);
-  accumulate_dense_grad_tangent(grad.context1, a, g_h1, t_g_h1, cache.q_in, tc.t_q_in);
-  gq.noalias() += g_h1 * w.context1.weight;
-  t_gq.noalias() += t_g_h1 * w.context1.weight;
+  accumulate_dense_grad_tangent(grad.context2, a, adj.g_x, t_g_x, h1, t_h1);
+  const Mat<T> g_h1_pre = adj.g_h1.cwiseProduct(d1);
+  Mat<T> t_g_h1_pre = (t_g_x * w.context2.weight).cwiseProduct(d1);
+  t_g_h1_pre += adj.g_h1.cwiseProduct(d2).cwiseProduct(tc.t_h1_pre);
+  accumulate_dense_grad_tangent(grad.context1, a, g_h1_pre, t_g_h1_pre, cache.q_in, tc.t_q_in);
+  t_gq.noalias() += t_g_h1_pre * w.context1.weight;
 }
 
 template void interaction_tangent_forward<float>(const InteractionWeights<float>&, const EdgeData<float>&,
@@ -214,12 +199,12 @@ template void interaction_tangent_forward<double>(const InteractionWeights<doubl
 template void interaction_tangent_reverse<float>(const InteractionWeights<float>&, const EdgeData<float>&,
                                                  const EdgeTangent<float>&, int, const Vec<float>&,
                                                  const InteractionCache<float>&, const InteractionTangent<float>&,
-                                                 Mat<float>&, Mat<float>&, Mat<float>&, Mat<float>&,
+                                                 const InteractionAdjoints<float>&, Mat<float>&, Mat<float>&,
                                                  std::vector<TangentScratch<float>>&, InteractionWeights<float>&);
 template void interaction_tangent_reverse<double>(const InteractionWeights<double>&, const EdgeData<double>&,
                                                   const EdgeTangent<double>&, int, const Vec<double>&,
                                                   const InteractionCache<double>&, const InteractionTangent<double>&,
-                                                  Mat<double>&, Mat<double>&, Mat<double>&, Mat<double>&,
+                                                  const InteractionAdjoints<double>&, Mat<double>&, Mat<double>&,
                                                   std::vector<TangentScratch<double>>&, InteractionWeights<double>&);
 
 }  // namespace painn

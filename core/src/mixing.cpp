@@ -54,8 +54,12 @@ void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, Mix
 
 template <typename T>
 void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cache, Mat<T>& gq, Mat<T>& gmu,
-                    MixingWeights<T>* grad) {
+                    MixingWeights<T>* grad, MixingAdjoints<T>* keep) {
   const int H = static_cast<int>(gq.cols());
+  if (keep) {
+    keep->gq_out = gq.topRows(n);
+    keep->gmu_out = gmu.topRows(3 * n);
+  }
   Mat<T> g_abc(n, 3 * H), g_vu(3 * n, 2 * H);
   // q += a + c s (s = sum V U), mu += b U
 #pragma omp parallel for schedule(static)
@@ -83,6 +87,10 @@ void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cach
   // [a, b, c] = context2(SiLU(context1([q, n])))
   if (grad) accumulate_dense_grad(grad->context2, g_abc, Mat<T>(silu_of(cache.c1_pre)));
   Mat<T> g_c1 = g_abc * w.context2.weight;
+  if (keep) {
+    keep->g_abc = g_abc;
+    keep->g_c1 = g_c1;
+  }
   g_c1.array() *= silu_grad_of(cache.c1_pre).array();
   if (grad) {
     Mat<T> ctx(n, 2 * H);
@@ -99,6 +107,10 @@ void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cach
       const T g_n = g_ctx(i, H + h) / cache.norm(i, h);
       for (int k = 0; k < 3; ++k) g_vu(3 * i + k, h) += g_n * cache.vu(3 * i + k, h);
     }
+  if (keep) {
+    keep->g_ctx = g_ctx;
+    keep->g_vu = g_vu;
+  }
   // [V, U] = mu M^T  ->  dmu += [dV, dU] M,  dM += [dV, dU]^T mu
   if (grad) grad->vector_mix.noalias() += g_vu.transpose() * cache.mu_in;
   gmu.topRows(3 * n).noalias() += g_vu * w.vector_mix;
@@ -108,8 +120,8 @@ template void mixing_forward<float>(const MixingWeights<float>&, int, Mat<float>
 template void mixing_forward<double>(const MixingWeights<double>&, int, Mat<double>&, Mat<double>&,
                                      MixingCache<double>&);
 template void mixing_reverse<float>(const MixingWeights<float>&, int, const MixingCache<float>&, Mat<float>&,
-                                    Mat<float>&, MixingWeights<float>*);
+                                    Mat<float>&, MixingWeights<float>*, MixingAdjoints<float>*);
 template void mixing_reverse<double>(const MixingWeights<double>&, int, const MixingCache<double>&, Mat<double>&,
-                                     Mat<double>&, MixingWeights<double>*);
+                                     Mat<double>&, MixingWeights<double>*, MixingAdjoints<double>*);
 
 }  // namespace painn

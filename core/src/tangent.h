@@ -56,7 +56,7 @@ template <typename T>
 struct TangentScratch {
   Mat<T> w, w_d;                 // edge filter blocks [deg, 3H]: W, dW/dd
   Mat<T> g_w, t_g_w, lhs, t_phi; // [deg, 3H], [deg, 3H], [deg, 3H], [deg, R]
-  Mat<T> g_x, t_g_x, g_mu, t_g_mu;
+  Mat<T> t_g_x, t_g_mu;
   Mat<T> g_filter;
   RowVec<T> g_filter_bias;
 };
@@ -66,12 +66,13 @@ void interaction_tangent_forward(const InteractionWeights<T>& w, const EdgeData<
                                  int n, const InteractionCache<T>& cache, Mat<T>& t_q, Mat<T>& t_mu,
                                  InteractionTangent<T>& tc);
 
-// gq, gmu, t_gq, t_gmu: adjoints of the block's outputs (and their tangents) on entry, of its
-// inputs on exit. grad receives the block's share of the training gradient.
+// adj: the primal adjoints the force pass kept for this block. t_gq, t_gmu: tangents of the
+// adjoints of the block's outputs on entry, of its inputs on exit. grad receives the block's share
+// of the training gradient.
 template <typename T>
 void interaction_tangent_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edges, const EdgeTangent<T>& te,
                                  int n, const Vec<T>& a, const InteractionCache<T>& cache,
-                                 const InteractionTangent<T>& tc, Mat<T>& gq, Mat<T>& gmu, Mat<T>& t_gq,
+                                 const InteractionTangent<T>& tc, const InteractionAdjoints<T>& adj, Mat<T>& t_gq,
                                  Mat<T>& t_gmu, std::vector<TangentScratch<T>>& scratch, InteractionWeights<T>& grad);
 
 // ---- mixing ---------------------------------------------------------------------------------
@@ -86,7 +87,7 @@ void mixing_tangent_forward(const MixingWeights<T>& w, int n, const MixingCache<
 
 template <typename T>
 void mixing_tangent_reverse(const MixingWeights<T>& w, int n, const Vec<T>& a, const MixingCache<T>& cache,
-                            const MixingTangent<T>& tc, Mat<T>& gq, Mat<T>& gmu, Mat<T>& t_gq, Mat<T>& t_gmu,
+                            const MixingTangent<T>& tc, const MixingAdjoints<T>& adj, Mat<T>& t_gq, Mat<T>& t_gmu,
                             MixingWeights<T>& grad);
 
 // ---- head -----------------------------------------------------------------------------------

@@ -65,13 +65,13 @@ class Calculator {
   // Host-provided graph (local + ghost nodes) with an optional ghost exchange.
   Result compute(const Graph& graph, const Request& request, GhostExchange* exchange) const;
 
-  // Training (forward-over-reverse, exact): after a compute() with keep_for_training on a graph
-  // without ghost nodes, returns
+  // Training (forward-over-reverse, exact): after a compute() with forces and keep_for_training
+  // on a graph without ghost nodes (it keeps the primal adjoints of its reverse pass), returns
   //   sum_s a_s dE_s/dtheta  +  d/d(eps) [dE/dtheta](R + eps t)
   // by tensor name, where energy_weight[i] = a_s for every node i of structure s (nodes of one
   // connected structure must share a weight; several disjoint structures may form one graph) and
   // displacement[i] = t_i (A). The second term is -d/dtheta (sum_i t_i . F_i): with t = dL/dF it
-  // is the force-matching part of a loss gradient. Cost: about 2.5 energy+force evaluations.
+  // is the force-matching part of a loss gradient. Cost: about 2 energy+force evaluations.
   std::map<std::string, std::vector<double>> training_gradient(
       const std::vector<double>& energy_weight, const std::vector<std::array<double, 3>>& displacement) const;
 
