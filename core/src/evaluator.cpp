@@ -50,11 +50,8 @@ class EvaluatorT final : public Evaluator {
     check_graph(g, n_species_, net_.layers, exchange != nullptr);
     const int H = net_.hidden, L = net_.layers, N = g.n_nodes, n = g.n_local;
     const int64_t E = g.n_edges();
-    // Small systems run faster on one thread than paying OpenMP's fork/join per block.
-    const int n_threads = std::max(1, std::min(omp_get_max_threads(), n / kAtomsPerThread));
-    omp_set_num_threads(n_threads);
+    const int n_threads = use_threads(n);
     if (static_cast<int>(scratch_.size()) != n_threads) scratch_.resize(n_threads);
-    Eigen::setNbThreads(n_threads);
 
     set_edges(g);
     training_ready_ = false;
@@ -143,7 +140,7 @@ class EvaluatorT final : public Evaluator {
     return res;
   }
 
- void set_filter_cache_bytes(double bytes) override { filter_cache_bytes_ = bytes; }
+  void set_filter_cache_bytes(double bytes) override { filter_cache_bytes_ = bytes; }
 
   std::map<std::string, std::vector<double>> training_gradient(
       const std::vector<double>& energy_weight, const std::vector<std::array<double, 3>>& displacement) override {
@@ -154,10 +151,8 @@ class EvaluatorT final : public Evaluator {
     if (static_cast<int>(energy_weight.size()) != n || static_cast<int>(displacement.size()) != n)
       throw Error("training_gradient: energy_weight and displacement need one entry per node (" + std::to_string(n) +
                   ")");
-    const int n_threads = std::max(1, std::min(omp_get_max_threads(), n / kAtomsPerThread));
-    omp_set_num_threads(n_threads);
+    const int n_threads = use_threads(n);
     if (static_cast<int>(tscratch_.size()) != n_threads) tscratch_.resize(n_threads);
-    Eigen::setNbThreads(n_threads);
 
     // Edge geometry along t:  t_r = t_j - t_i,  t_d = u . t_r,  t_u = (t_r - t_d u) / d.
     const int64_t E = static_cast<int64_t>(neighbor_.size());
@@ -192,10 +187,8 @@ class EvaluatorT final : public Evaluator {
     // gradient accumulated per block.
     if (!grad_) grad_ = std::make_unique<Network<T>>(net_);
     grad_->set_zero();
-    Mat<T> gq_head = Mat<T>::Zero(n, H);  // the head's primal adjoint (also kept, in mix_adj_)
     Mat<T> t_gq = Mat<T>::Zero(n, H), t_gmu = Mat<T>::Zero(3 * n, H);
-    head_tangent_reverse(net_.head, n, a, head_, head_t_, static_cast<T>(net_.energy_scale), gq_head, t_gq,
-                         grad_->head);
+    head_tangent_reverse(net_.head, n, a, head_, head_t_, static_cast<T>(net_.energy_scale), t_gq, grad_->head);
     for (int l = L - 1; l >= 0; --l) {
       mixing_tangent_reverse(net_.mixing[l], n, a, mix_[l], mix_t_[l], mix_adj_[l], t_gq, t_gmu, grad_->mixing[l]);
       interaction_tangent_reverse(net_.interaction[l], edges_, etan_, n, a, inter_[l], inter_t_[l], inter_adj_[l],
@@ -210,6 +203,15 @@ class EvaluatorT final : public Evaluator {
   }
 
  private:
+  // Threads for a graph of n local atoms (OpenMP and Eigen): small systems run faster on one
+  // thread than paying OpenMP's fork/join per block.
+  static int use_threads(int n) {
+    const int n_threads = std::max(1, std::min(omp_get_max_threads(), n / kAtomsPerThread));
+    omp_set_num_threads(n_threads);
+    Eigen::setNbThreads(n_threads);
+    return n_threads;
+  }
+
   // The graph's topology, owned here so that training_gradient() can follow a compute() whose
   // graph no longer exists (Calculator::compute(System) builds a temporary one).
   void keep_graph(const Graph& g) {

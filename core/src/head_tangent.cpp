@@ -18,7 +18,9 @@ void head_tangent_forward(const std::vector<Dense<T>>& head, int n, const HeadCa
 
 template <typename T>
 void head_tangent_reverse(const std::vector<Dense<T>>& head, int n, const Vec<T>& a, const HeadCache<T>& cache,
-                          const HeadTangent<T>& tc, T g_y, Mat<T>& gq, Mat<T>& t_gq, std::vector<Dense<T>>& grad) {
+                          const HeadTangent<T>& tc, T g_y, Mat<T>& t_gq, std::vector<Dense<T>>& grad) {
+  // The primal adjoints are recomputed here (a few small products); the one the head passes on
+  // to the last block is kept by the force pass (MixingAdjoints::gq_out).
   // dE/dy is the energy scale for every atom, whatever the positions: its tangent is zero.
   Mat<T> g = Mat<T>::Constant(n, 1, g_y), t_g = Mat<T>::Zero(n, 1);
   for (size_t k = head.size(); k-- > 0;) {
@@ -35,7 +37,6 @@ void head_tangent_reverse(const std::vector<Dense<T>>& head, int n, const Vec<T>
       t_g = std::move(t_g_pre);
     } else {
       accumulate_dense_grad_tangent(grad[0], a, g, t_g, cache.q_in, tc.t_q_in);
-      gq.topRows(n) += g * head[0].weight;
       t_gq.topRows(n) += t_g * head[0].weight;
     }
   }
@@ -47,9 +48,9 @@ template void head_tangent_forward<double>(const std::vector<Dense<double>>&, in
                                            const Mat<double>&, HeadTangent<double>&);
 template void head_tangent_reverse<float>(const std::vector<Dense<float>>&, int, const Vec<float>&,
                                           const HeadCache<float>&, const HeadTangent<float>&, float, Mat<float>&,
-                                          Mat<float>&, std::vector<Dense<float>>&);
+                                          std::vector<Dense<float>>&);
 template void head_tangent_reverse<double>(const std::vector<Dense<double>>&, int, const Vec<double>&,
                                            const HeadCache<double>&, const HeadTangent<double>&, double, Mat<double>&,
-                                           Mat<double>&, std::vector<Dense<double>>&);
+                                           std::vector<Dense<double>>&);
 
 }  // namespace painn

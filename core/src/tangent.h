@@ -101,9 +101,9 @@ template <typename T>
 void head_tangent_forward(const std::vector<Dense<T>>& head, int n, const HeadCache<T>& cache, const Mat<T>& t_q,
                           HeadTangent<T>& tc);
 
-// g_y = dE/dy (the energy scale), the same for every atom.
+// g_y = dE/dy (the energy scale), the same for every atom. t_gq receives the tangent of dE/dq.
 template <typename T>
 void head_tangent_reverse(const std::vector<Dense<T>>& head, int n, const Vec<T>& a, const HeadCache<T>& cache,
-                          const HeadTangent<T>& tc, T g_y, Mat<T>& gq, Mat<T>& t_gq, std::vector<Dense<T>>& grad);
+                          const HeadTangent<T>& tc, T g_y, Mat<T>& t_gq, std::vector<Dense<T>>& grad);
 
 }  // namespace painn

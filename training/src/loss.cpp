@@ -18,7 +18,6 @@ void axpy(Gradient& out, double a, const Gradient& x) {
   }
 }
 
-
 void check_sample(const Sample& s) {
   const size_t n = s.system.positions.size();
   if (n == 0) throw Error("training structure has no atoms");
