@@ -141,8 +141,8 @@ def main():
                 for key in ("energy", "forces", "free_energy", "stress"):
                     g.info.pop(key, None)
                     g.arrays.pop(key, None)
-                for key in [x for x in g.arrays if x not in ("numbers", "positions")]:
-                    del g.arrays[key]
+                g.arrays.pop("teacher_force_std", None)
+                g.info.pop("teacher_energy_std", None)
                 g.info["energy"] = float(energy)
                 g.arrays["forces"] = np.asarray(forces, dtype=float)
                 g.info["teacher"] = teacher_name

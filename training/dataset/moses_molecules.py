@@ -30,7 +30,7 @@ from rdkit.Chem import AllChem
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
 RDLogger.DisableLog("rdApp.*")
-ALLOWED = {"H", "C", "N", "O", "F", "S", "Cl"}
+ALLOWED = {"H", "C", "N", "O", "F", "S", "Cl"}  # ANI-2x's elements; --elements narrows them
 
 
 def moses_smiles(split):
@@ -90,17 +90,25 @@ def main():
     p.add_argument("--unseen", type=int, default=160)
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--sample", type=int, default=40000, help="MOSES train SMILES examined")
+    p.add_argument("--unseen-sample", type=int, default=0,
+                   help="test_scaffolds SMILES examined (0: all; a sample for quick runs)")
+    p.add_argument("--elements", default="", help="comma-separated subset of H,C,N,O,F,S,Cl")
     p.add_argument("--min-atoms", type=int, default=8)
     p.add_argument("--max-atoms", type=int, default=60)
     a = p.parse_args()
     rng = random.Random(a.seed)
+    if a.elements:
+        ALLOWED.intersection_update(a.elements.split(","))
 
     train_all = moses_smiles("train")
     sample = rng.sample(train_all, min(a.sample, len(train_all)))
     # Over-pick a little: some embeddings fail.
     train, n_train_scaf = pick_one_per_scaffold(sample, int(a.train * 1.03) + 5, rng, a.min_atoms, a.max_atoms)
     train_scaffolds = {s for s, _ in train}
-    unseen, n_unseen_scaf = pick_one_per_scaffold(moses_smiles("test_scaffolds"), int(a.unseen * 1.1) + 5, rng,
+    unseen_smiles = moses_smiles("test_scaffolds")
+    if a.unseen_sample:
+        unseen_smiles = random.Random(a.seed + 1).sample(unseen_smiles, min(a.unseen_sample, len(unseen_smiles)))
+    unseen, n_unseen_scaf = pick_one_per_scaffold(unseen_smiles, int(a.unseen * 1.1) + 5, rng,
                                                   a.min_atoms, a.max_atoms, exclude=train_scaffolds)
     print(f"moses: {len(sample)} train SMILES examined, {n_train_scaf} scaffolds; "
           f"{n_unseen_scaf} test_scaffolds scaffolds", file=sys.stderr)
