@@ -3,7 +3,7 @@
 and, for ensembles, the spread of the members' forces.
 
     label_ase.py IN.extxyz -o OUT.extxyz --teacher ani2x|ani1x|gfn2|MODULE:CLASS [--batch 64]
-                 [--threads N] [--max-force-std X]
+                 [--threads N] [--dtype float32|float64] [--max-force-std X]
 
 Teachers
 - ani2x, ani1x: the torchani 8-model ensembles (teacher_ani.py), evaluated in batches; ANI-2x
@@ -31,10 +31,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "teacher"))
 
 
-def make_teacher(name, threads):
+def make_teacher(name, threads, dtype="float32"):
     if name in ("ani2x", "ani1x"):
         from teacher_ani import AniEnsembleCalculator
-        return AniEnsembleCalculator(name, threads=threads)
+        return AniEnsembleCalculator(name, threads=threads, dtype=dtype)
     if name == "gfn2":
         from teacher_gfn2_cli import Gfn2CliCalculator
         return Gfn2CliCalculator(threads=threads)
@@ -97,6 +97,8 @@ def main():
     p.add_argument("--teacher", required=True)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                   help="ANI teachers: network precision (atomic energies are summed in float64)")
     p.add_argument("--max-force-std", type=float, default=None,
                    help="drop frames whose largest per-atom force std exceeds this (eV/A)")
     a = p.parse_args()
@@ -114,7 +116,7 @@ def main():
     todo = [k for k in range(len(frames)) if k not in skip]
     if skip:
         print(f"label_ase: resuming, {len(skip)} of {len(frames)} frames done", file=sys.stderr)
-    teacher = make_teacher(a.teacher, a.threads)
+    teacher = make_teacher(a.teacher, a.threads, a.dtype)
     teacher_name = getattr(teacher, "teacher_name", a.teacher)
     written = failed = 0
     with open(a.output, "a") as out, open(failed_path, "a") as fail:

@@ -26,6 +26,11 @@ if ! "$VENV/bin/python" -c "import importlib.util as u; assert u.find_spec('mose
   "$VENV/bin/pip" install -q --no-deps "molsets==0.3.1"
 fi
 RES="$("$VENV/bin/python" -c 'import os, torchani; print(os.path.join(os.path.dirname(torchani.__file__), "resources"))' 2>/dev/null)"
+# The wheel's ANI-1x weights are real but its index file ani-1x_8x.info is empty, which makes
+# torchani try a download: write the index (constants, self energies, ensemble prefix, size).
+if [ ! -s "$RES/ani-1x_8x.info" ] && [ -s "$RES/ani-1x_8x/train0/networks/ANN-C.nnf" ]; then
+  printf 'ani-1x_8x/rHCNO-5.2R_16-3.5A_a4-8.params\nani-1x_8x/sae_linfit.dat\nani-1x_8x/train\n8\n' > "$RES/ani-1x_8x.info"
+fi
 probe="$RES/ani-2x_8x/train0/networks/ANN-C.nnf"
 if [ ! -s "$probe" ] && [ -n "${ANI_MODEL_ZOO:-}" ]; then
   echo "setup_teacher: copying ANI-2x weights from $ANI_MODEL_ZOO"
