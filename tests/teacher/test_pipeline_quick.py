@@ -1,0 +1,67 @@
+"""The v2 distillation pipeline end to end in its --quick mode (CI): make_dataset.sh (MOSES ->
+GFN-FF MD -> distortions + v1 frames -> teacher -> filters, splits, packed files), then
+train_all.sh (five sizes, ZBL in every file). The teacher is ANI-1x here (its weights ship in
+the torchani wheel; ANI-2x's do not), so the molecules are restricted to H C N O."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAINN = os.environ.get("PAINN_BIN", str(ROOT / "build" / "bin" / "painn"))
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pipeline")
+    env = {**os.environ, "TEACHER": "ani1x", "PY": sys.executable, "PAINN": PAINN}
+    subprocess.run([str(ROOT / "training/dataset/make_dataset.sh"), "--quick", str(d / "data")], check=True, env=env)
+    subprocess.run([str(ROOT / "training/potentials/train_all.sh"), "--quick", str(d / "data"), str(d / "work")],
+                   check=True, env={**env, "T_MAIN": "2"})
+    return d
+
+
+def test_data_set_splits_and_filters(pipeline):
+    report = json.loads((pipeline / "data/report.json").read_text())
+    for split in ("train", "val", "test", "test_unseen", "test_unseen_v1"):
+        assert report[split]["configurations"] > 0, split
+    train = ase.io.read(pipeline / "data/train.extxyz", ":")
+    unseen = ase.io.read(pipeline / "data/test_unseen.extxyz", ":")
+    assert {f.info["molecule"] for f in train}.isdisjoint({f.info["molecule"] for f in unseen})
+    assert any("distortion" in f.info for f in train), "no bond-distorted frames"
+    assert any("gfn2_energy" in f.info for f in train), "no v1 frames with their GFN2 labels"
+    for f in train:
+        assert f.info["teacher"] == "ANI-1x"
+        assert set(f.get_chemical_symbols()) <= {"H", "C", "N", "O"}
+        assert f.arrays["teacher_force_std"].max() <= report["max_force_std"]
+
+
+def test_packed_files_round_trip(pipeline):
+    out = pipeline / "unpacked"
+    subprocess.run([sys.executable, str(ROOT / "training/dataset/pack_v2.py"), "unpack", str(pipeline / "data/packed"),
+                    str(out)], check=True)
+    a = ase.io.read(pipeline / "data/train.extxyz", ":")
+    b = ase.io.read(out / "train.extxyz", ":")
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x.positions, y.positions, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(x.get_forces(), y.get_forces(), rtol=0, atol=5.1e-5)
+        assert x.get_potential_energy() == y.get_potential_energy()
+
+
+def test_five_sizes_trained_with_repulsion(pipeline):
+    test = pipeline / "data/test_unseen.extxyz"
+    for name in ("current", "compact", "efficient", "tiny", "ultratiny", "compact-direct", "tiny-direct"):
+        model = pipeline / "work" / f"{name}.safetensors"
+        info = json.loads(subprocess.run([PAINN, "info", str(model), "--json"], check=True, capture_output=True,
+                                         text=True).stdout)
+        assert "zbl" in json.dumps(info), name
+        out = pipeline / f"{name}.extxyz"
+        subprocess.run([PAINN, "eval", str(model), str(test), "-o", str(out)], check=True, capture_output=True)
+        pred = ase.io.read(out, ":")
+        assert all(np.isfinite(p.get_potential_energy()) and np.isfinite(p.get_forces()).all() for p in pred)
