@@ -4,8 +4,8 @@
   then torch.autograd.grad for the forces), float32, torch.set_num_threads(1), median of repeats.
 - Students: build/bin/painn_bench MODEL MOLECULE --precision fp32 --threads 1 (median; the
   neighbour list included).
-Molecules: bench/teacher_molecules.extxyz, two unseen-scaffold MOSES molecules (RDKit/MMFF
-geometry) of about 20 and 50 atoms.
+Molecules: bench/teacher_molecules.extxyz: aspirin (21 atoms) and an unseen-scaffold MOSES
+molecule of 50 atoms (RDKit/MMFF geometry).
 Usage (teacher venv): .venv-teacher/bin/python bench/teacher_speed.py [MODEL ...] [--json OUT]
   default models: potentials/{current,compact,efficient,tiny,ultratiny}-fp32.safetensors"""
 import argparse
