@@ -40,4 +40,16 @@ double standard_atomic_mass(int z) {
   throw Error("no standard atomic mass tabulated for " + (z >= 1 && z <= 118 ? element_symbol(z) : "Z=" + std::to_string(z)));
 }
 
+double covalent_radius(int z) {
+  // Cordero et al., Dalton Trans. 2008, 2832 (Angstrom; C is sp3). The default per-species radii
+  // of a model's ZBL repulsion (docs/model-format.md section 8).
+  static const double r[] = {0,    0.31, 0.28, 1.28, 0.96, 0.84, 0.76, 0.71, 0.66, 0.57, 0.58,
+                             1.66, 1.41, 1.21, 1.11, 1.07, 1.05, 1.02, 1.06, 2.03, 1.76};
+  if (z >= 1 && z <= 20) return r[z];
+  if (z == 35) return 1.20;
+  if (z == 53) return 1.39;
+  throw Error("no covalent radius tabulated for " + (z >= 1 && z <= 118 ? element_symbol(z) : "Z=" + std::to_string(z)) +
+              " (the ZBL repulsion needs one per species)");
+}
+
 }  // namespace painn

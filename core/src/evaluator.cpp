@@ -10,6 +10,7 @@
 #include "blocks.h"
 #include "tangent.h"
 #include "painn/error.h"
+#include "pair_repulsion.h"
 #include "radial.h"
 
 namespace painn {
@@ -44,7 +45,10 @@ template <typename T>
 class EvaluatorT final : public Evaluator {
  public:
   explicit EvaluatorT(const Model& model)
-      : net_(model), config_(model.config), n_species_(static_cast<int>(model.config.species.size())) {}
+      : net_(model),
+        config_(model.config),
+        n_species_(static_cast<int>(model.config.species.size())),
+        repulsion_(model.config) {}
 
   Result compute(const Graph& g, const Request& req, GhostExchange* exchange) override {
     check_graph(g, n_species_, net_.layers, exchange != nullptr);
@@ -71,10 +75,16 @@ class EvaluatorT final : public Evaluator {
 
     Result res;
     if (req.per_atom_energy) res.atom_energy.resize(n);
+    // The fixed repulsion is in eV: added after the scale and shift, in double.
+    if (repulsion_.active()) {
+      repulsion_energy_.assign(n, 0.0);
+      repulsion_.add_energies(g, repulsion_energy_);
+    }
     double energy = 0.0;  // double accumulation in every precision
     for (int i = 0; i < n; ++i) {
-      const double e_i = net_.energy_scale * static_cast<double>(y[i]) + net_.energy_shift +
-                         net_.reference_energy[g.species[i]];
+      double e_i = net_.energy_scale * static_cast<double>(y[i]) + net_.energy_shift +
+                   net_.reference_energy[g.species[i]];
+      if (repulsion_.active()) e_i += repulsion_energy_[i];
       energy += e_i;
       if (req.per_atom_energy) res.atom_energy[i] = e_i;
     }
@@ -103,6 +113,8 @@ class EvaluatorT final : public Evaluator {
       interaction_reverse(net_.interaction[l], edges_, n, inter_[l], gq, gmu, edge_grad, scratch_,
                           grad ? &grad->interaction[l] : nullptr, keep ? &inter_adj_[l] : nullptr);
     }
+    // The repulsion has no parameters: it enters the edge gradients (forces, virials) only.
+    if (repulsion_.active()) repulsion_.add_edge_gradients(g, edge_grad);
     if (keep) gq_embedding_ = gq;  // dE/dq0: the embedding rows' adjoint
     training_ready_ = keep;
     if (grad) {
@@ -316,6 +328,8 @@ class EvaluatorT final : public Evaluator {
   Network<T> net_;
   ModelConfig config_;
   int n_species_;
+  PairRepulsion repulsion_;
+  std::vector<double> repulsion_energy_;  // per local centre, eV
   std::unique_ptr<Network<T>> grad_;
   EdgeData<T> edges_;
   std::vector<InteractionCache<T>> inter_;

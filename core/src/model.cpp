@@ -1,4 +1,5 @@
 // Model hyperparameters, presets, tensor layout, validation and random initialisation.
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <set>
@@ -19,6 +20,14 @@ const char* to_string(WeightDtype d) {
     case WeightDtype::i8: return "int8";
   }
   return "?";
+}
+
+const char* to_string(Repulsion r) { return r == Repulsion::zbl ? "zbl" : "none"; }
+
+Repulsion repulsion_from_string(const std::string& s) {
+  if (s == "none") return Repulsion::none;
+  if (s == "zbl") return Repulsion::zbl;
+  throw Error("unknown repulsion '" + s + "' (expected none or zbl)");
 }
 
 WeightDtype weight_dtype_from_string(const std::string& s) {
@@ -106,6 +115,28 @@ int64_t Model::parameter_count() const {
   return n;
 }
 
+namespace {
+// The ZBL settings: one positive finite radius per species, a positive finite scale, and every
+// pair cutoff inside the model cutoff (the neighbour list holds no longer pairs).
+void validate_repulsion(const ModelConfig& c) {
+  if (c.repulsion_radii.size() != c.species.size())
+    throw Error("model: " + std::to_string(c.repulsion_radii.size()) + " repulsion radii for " +
+                std::to_string(c.species.size()) + " species");
+  double largest = 0.0;
+  for (size_t k = 0; k < c.repulsion_radii.size(); ++k) {
+    const double r = c.repulsion_radii[k];
+    if (!std::isfinite(r) || !(r > 0.0))
+      throw Error("model: repulsion radius of " + element_symbol(c.species[k]) + " must be positive and finite");
+    largest = std::max(largest, r);
+  }
+  const double s = c.repulsion_cutoff_scale;
+  if (!std::isfinite(s) || !(s > 0.0)) throw Error("model: repulsion_cutoff_scale must be positive and finite");
+  if (s * (largest + largest) > c.cutoff)  // the largest r_max = s (r_i + r_j)
+    throw Error("model: the largest repulsion pair cutoff " + std::to_string(s * (largest + largest)) +
+                " A exceeds the model cutoff " + std::to_string(c.cutoff) + " A");
+}
+}  // namespace
+
 void Model::validate() const {
   const ModelConfig& c = config;
   if (c.hidden < 1 || c.hidden > 4096) throw Error("model: hidden = " + std::to_string(c.hidden) + " is out of range 1..4096");
@@ -128,6 +159,7 @@ void Model::validate() const {
     if (!std::isfinite(e)) throw Error("model: reference energy is not finite");
   if (!std::isfinite(c.energy_scale) || !std::isfinite(c.energy_shift))
     throw Error("model: energy_scale/energy_shift is not finite");
+  if (c.repulsion == Repulsion::zbl) validate_repulsion(c);
   const auto expected = expected_tensors(c);
   for (const auto& [name, shape] : expected) {
     auto it = params.find(name);
@@ -196,6 +228,9 @@ Model Model::random(const ModelConfig& config, uint64_t seed) {
   m.config.energy_shift = 0.0;
   std::vector<double> ref = m.config.reference_energy;
   m.config.reference_energy.assign(ref.size(), 0.0);
+  // The network alone is calibrated: the repulsion is fixed, not scaled.
+  const Repulsion repulsion = m.config.repulsion;
+  m.config.repulsion = Repulsion::none;
   Calculator calc(m, Precision::fp64, 1);
   const System mol = calibration_molecule(m.config);
   Result r = calc.compute(mol);
@@ -206,6 +241,7 @@ Model Model::random(const ModelConfig& config, uint64_t seed) {
   m.config.energy_scale = scale;
   m.config.energy_shift = -scale * r.energy / static_cast<double>(mol.positions.size());
   m.config.reference_energy = ref;
+  m.config.repulsion = repulsion;
   return m;
 }
 

@@ -62,6 +62,29 @@ std::vector<int> parse_int_list(const std::string& s, const std::string& key, co
   }
 }
 
+std::vector<double> parse_double_list(const std::string& s, const std::string& key, const std::string& where) {
+  try {
+    auto j = nlohmann::json::parse(s);
+    return j.get<std::vector<double>>();
+  } catch (const std::exception&) {
+    throw Error(where + "metadata '" + key + "' = '" + s + "' is not a JSON list of numbers");
+  }
+}
+
+// Section 8: the optional repulsion keys. Absent `repulsion` means none (files written before it
+// existed); with none the other two keys are ignored.
+void read_repulsion(const std::map<std::string, std::string>& meta, ModelConfig& c, const std::string& where) {
+  auto it = meta.find("repulsion");
+  if (it == meta.end()) return;
+  if (it->second == "none") return;
+  if (it->second != "zbl") throw Error(where + "repulsion '" + it->second + "' is unknown (expected none or zbl)");
+  c.repulsion = Repulsion::zbl;
+  c.repulsion_radii = parse_double_list(need(meta, "repulsion_radii", where), "repulsion_radii", where);
+  auto scale = meta.find("repulsion_cutoff_scale");
+  c.repulsion_cutoff_scale =
+      scale == meta.end() ? 1.0 : parse_double(scale->second, "repulsion_cutoff_scale", where);
+}
+
 bool is_matrix_weight(const std::string& name, const std::vector<int64_t>& shape) {
   return shape.size() == 2 && name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0;
 }
@@ -113,6 +136,7 @@ Model Model::from_bytes(const std::string& bytes, const std::string& origin) {
     throw Error(where + "units must be angstrom and eV (found " + meta.at("units_length") + ", " +
                 meta.at("units_energy") + ")");
   m.stored_dtype = weight_dtype_from_string(need(meta, "weight_dtype", where));
+  read_repulsion(meta, c, where);
   if (auto p = meta.find("provenance"); p != meta.end()) {
     try {
       auto j = nlohmann::json::parse(p->second);
@@ -209,6 +233,11 @@ std::string Model::to_bytes(WeightDtype dtype) const {
   meta["units_length"] = "angstrom";
   meta["units_energy"] = "eV";
   meta["weight_dtype"] = to_string(dtype);
+  if (c.repulsion == Repulsion::zbl) {  // without it the keys are left out: such files are as before
+    meta["repulsion"] = to_string(c.repulsion);
+    meta["repulsion_radii"] = nlohmann::json(c.repulsion_radii).dump();  // shortest round-trip decimals
+    meta["repulsion_cutoff_scale"] = format_double(c.repulsion_cutoff_scale);
+  }
   nlohmann::json prov = nlohmann::json::object();
   for (const auto& [k, v] : provenance) prov[k] = v;
   meta["provenance"] = prov.dump();

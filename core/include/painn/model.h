@@ -10,10 +10,14 @@ namespace painn {
 
 enum class RadialBasis { bessel, gaussian };
 enum class WeightDtype { f64, f32, f16, i8 };
+// Fixed (not trained) short-range pair repulsion added to the network's energy.
+enum class Repulsion { none, zbl };
 
 const char* to_string(RadialBasis b);
 const char* to_string(WeightDtype d);
+const char* to_string(Repulsion r);
 WeightDtype weight_dtype_from_string(const std::string& s);  // "fp64|fp32|fp16|int8" (or f64...)
+Repulsion repulsion_from_string(const std::string& s);       // "none|zbl"
 
 struct ModelConfig {
   int hidden = 128;               // H: features per atom (scalar channel count)
@@ -27,6 +31,11 @@ struct ModelConfig {
   double energy_scale = 1.0;      // E_i = scale * y_i + shift + reference[Z_i]
   double energy_shift = 0.0;
   std::vector<double> reference_energy;  // per species, eV
+  // ZBL repulsion (docs/model-format.md section 8): pair cutoff
+  // r_max(i, j) = repulsion_cutoff_scale * (radius_i + radius_j) <= cutoff.
+  Repulsion repulsion = Repulsion::none;
+  std::vector<double> repulsion_radii;  // per species, Angstrom (used only with zbl)
+  double repulsion_cutoff_scale = 1.0;
 };
 
 // Named sizes used across the project (all 5.0 A, Bessel basis, separate filters).
@@ -71,5 +80,6 @@ class Model {
 int atomic_number(const std::string& symbol);  // throws painn::Error on unknown symbol
 const std::string& element_symbol(int z);
 double standard_atomic_mass(int z);  // amu; H-Ca, Br, I (throws painn::Error otherwise)
+double covalent_radius(int z);       // Angstrom, Cordero et al. 2008; H-Ca, Br, I (throws otherwise)
 
 }  // namespace painn
