@@ -1,5 +1,6 @@
 // painn: command-line front end of the PaiNN-MD core.
-//   painn init --preset NAME --species H,C,N,O [--seed S] [--basis bessel|gaussian] [--dtype D] -o OUT
+//   painn init --preset NAME --species H,C,N,O [--seed S] [--basis bessel|gaussian] [--dtype D]
+//              [--repulsion none|zbl] [--repulsion-scale C] -o OUT
 //   painn info MODEL [--json]
 //   painn convert MODEL --to fp64|fp32|fp16|int8 -o OUT
 //   painn eval MODEL IN.extxyz -o OUT.extxyz [--precision fp64|fp32] [--threads N] [--per-atom]
@@ -14,6 +15,7 @@
 #include "painn/calculator.h"
 #include "painn/error.h"
 #include "painn/model.h"
+#include "painn/repulsion.h"
 
 using namespace painn;
 using namespace painn::cli;
@@ -23,7 +25,8 @@ namespace {
 const char* kUsage =
     "usage: painn <command> [options]\n"
     "  init    --preset current|compact|efficient|tiny|ultratiny --species H,C,N,O [--seed N]\n"
-    "          [--basis bessel|gaussian] [--shared-filters] [--dtype fp32] -o OUT.safetensors\n"
+    "          [--basis bessel|gaussian] [--shared-filters] [--dtype fp32]\n"
+    "          [--repulsion none|zbl] [--repulsion-scale 1] -o OUT.safetensors\n"
     "  info    MODEL [--json]\n"
     "  convert MODEL --to fp64|fp32|fp16|int8 -o OUT.safetensors\n"
     "  eval    MODEL IN.extxyz -o OUT.extxyz [--precision fp64|fp32] [--threads N] [--per-atom]\n"
@@ -38,9 +41,27 @@ std::string species_list(const ModelConfig& c) {
   return s;
 }
 
+// "none", or "zbl, pair cutoff 1 x (r_i + r_j), radii H 0.31 C 0.76 A"
+std::string repulsion_summary(const ModelConfig& c) {
+  if (c.repulsion == Repulsion::none) return "none";
+  std::ostringstream s;
+  s << to_string(c.repulsion) << ", pair cutoff " << c.repulsion_cutoff_scale << " x (r_i + r_j), radii";
+  for (size_t k = 0; k < c.species.size(); ++k) s << " " << element_symbol(c.species[k]) << " " << c.repulsion_radii[k];
+  s << " A";
+  return s.str();
+}
+
 size_t file_size(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   return in ? static_cast<size_t>(in.tellg()) : 0;
+}
+
+// --repulsion none|zbl, --repulsion-scale C: ZBL with covalent radii, pair cutoffs C (r_i + r_j).
+void apply_repulsion_options(const Args& a, ModelConfig& c) {
+  if (repulsion_from_string(a.get("--repulsion", "none")) == Repulsion::zbl)
+    use_zbl_repulsion(c, parse_double(a.get("--repulsion-scale", "1"), "--repulsion-scale"));
+  else if (a.has("--repulsion-scale"))
+    throw Error("--repulsion-scale needs --repulsion zbl");
 }
 
 int cmd_init(int argc, char** argv) {
@@ -53,6 +74,7 @@ int cmd_init(int argc, char** argv) {
     else throw Error("--basis must be bessel or gaussian");
   }
   c.shared_filters = a.has("--shared-filters");
+  apply_repulsion_options(a, c);
   const uint64_t seed = static_cast<uint64_t>(parse_int(a.get("--seed", "0"), "--seed"));
   Model m = Model::random(c, seed);
   m.provenance["preset"] = a.need("--preset");
@@ -88,6 +110,11 @@ int cmd_info(int argc, char** argv) {
   j["reference_energy"] = c.reference_energy;
   j["energy_scale"] = c.energy_scale;
   j["energy_shift"] = c.energy_shift;
+  j["repulsion"] = to_string(c.repulsion);
+  if (c.repulsion != Repulsion::none) {
+    j["repulsion_radii"] = c.repulsion_radii;
+    j["repulsion_cutoff_scale"] = c.repulsion_cutoff_scale;
+  }
   j["provenance"] = m.provenance;
   if (a.has("--json")) {
     std::cout << j.dump(2) << "\n";
@@ -103,7 +130,8 @@ int cmd_info(int argc, char** argv) {
             << "parameters   " << m.parameter_count() << " (formula: " << Model::parameter_count_formula(c) << ")\n"
             << "weights      " << to_string(m.stored_dtype) << ", file " << file_size(path) << " bytes\n"
             << "species      " << species_list(c) << "\n"
-            << "units        angstrom, eV\n";
+            << "units        angstrom, eV\n"
+            << "repulsion    " << repulsion_summary(c) << "\n";
   for (const auto& [k, v] : m.provenance) std::cout << "provenance   " << k << ": " << v << "\n";
   return 0;
 }

@@ -22,6 +22,7 @@
 
 #include "extxyz.h"
 #include "painn/error.h"
+#include "painn/repulsion.h"
 
 namespace painn {
 
@@ -194,6 +195,8 @@ TrainSummary train(const TrainOptions& o) {
   // Model: preset (random init, data-fitted reference energies and scale) or fine-tune.
   Model model;
   if (!o.init_model.empty()) {
+    if (!o.repulsion.empty())
+      throw Error("train: --repulsion applies to new models (--preset); --init keeps the repulsion of its file");
     model = Model::load(o.init_model);
   } else {
     if (o.preset.empty()) throw Error("train: give --preset or --init MODEL");
@@ -203,11 +206,30 @@ TrainSummary train(const TrainOptions& o) {
       for (const auto& s : samples) zs.insert(s.system.atomic_numbers.begin(), s.system.atomic_numbers.end());
       species.assign(zs.begin(), zs.end());
     }
-    model = Model::random(preset(o.preset, species), o.seed);
-    model.config.reference_energy = fit_reference_energies(train_set, species);
+    ModelConfig config = preset(o.preset, species);
+    if (!o.repulsion.empty() && repulsion_from_string(o.repulsion) == Repulsion::zbl)
+      use_zbl_repulsion(config, o.repulsion_scale);
+    model = Model::random(config, o.seed);
+    // The network learns the data minus the fixed repulsion: fit its reference energies and
+    // energy scale to that residual.
+    std::vector<Sample> residual;
+    std::vector<const Sample*> fit_set = train_set;
+    if (model.config.repulsion != Repulsion::none) {
+      residual.reserve(train_set.size());
+      for (const Sample* s : train_set) {
+        Sample r = *s;
+        const Result rep = repulsion_only(model, s->system);
+        r.energy -= rep.energy;
+        for (size_t i = 0; i < r.forces.size(); ++i)
+          for (int c = 0; c < 3; ++c) r.forces[i][c] -= rep.forces[i][c];
+        residual.push_back(std::move(r));
+      }
+      for (size_t k = 0; k < residual.size(); ++k) fit_set[k] = &residual[k];
+    }
+    model.config.reference_energy = fit_reference_energies(fit_set, species);
     double f2 = 0;
     long nf = 0;
-    for (const Sample* s : train_set)
+    for (const Sample* s : fit_set)
       for (const auto& f : s->forces) { f2 += f[0] * f[0] + f[1] * f[1] + f[2] * f[2]; nf += 3; }
     model.config.energy_scale = std::max(1e-3, std::sqrt(f2 / std::max(1L, nf)));
     model.config.energy_shift = 0.0;
@@ -223,6 +245,10 @@ TrainSummary train(const TrainOptions& o) {
                        {"ema_decay", o.ema_decay}, {"energy_weight", o.weights.energy},
                        {"force_weight", o.weights.forces}, {"split", o.split}, {"seed", o.seed},
                        {"precision", o.precision}};
+  if (!o.repulsion.empty()) {
+    hp["repulsion"] = o.repulsion;
+    hp["repulsion_scale"] = o.repulsion_scale;
+  }
   model.provenance["hyperparameters"] = hp.dump();
 
   OptimizerState st;

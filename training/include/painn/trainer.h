@@ -14,6 +14,8 @@ struct TrainOptions {
   std::string preset;                  // start from a preset (random init) ...
   std::string init_model;              // ... or fine-tune this model
   std::vector<int> species;            // for presets: elements (default: those in the data)
+  std::string repulsion;               // for presets: "none" or "zbl" ("" = none); --init keeps the file's
+  double repulsion_scale = 1.0;        // ZBL pair cutoff scale c: r_max = c (r_i + r_j)
   uint64_t seed = 1;
   std::vector<std::string> val_data;   // explicit validation files (then no split of `data`)
   double val_fraction = 0.1;
