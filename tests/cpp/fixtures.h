@@ -5,6 +5,7 @@
 
 #include "painn/calculator.h"
 #include "painn/model.h"
+#include "painn/repulsion.h"
 
 namespace painn::test {
 
@@ -72,6 +73,15 @@ inline Model small_model(const std::string& preset_name = "ultratiny", uint64_t 
   ModelConfig c = preset(preset_name, {1, 6, 7, 8});
   c.basis = basis;
   c.reference_energy = {-13.6, -1029.5, -1485.3, -2042.6};
+  return Model::random(c, seed);
+}
+
+// small_model with the ZBL repulsion: covalent radii, pair cutoffs scale * (r_i + r_j). Its
+// network is small_model's (Model::random calibrates the network alone).
+inline Model small_zbl_model(const std::string& preset_name = "ultratiny", uint64_t seed = 3, double scale = 1.0) {
+  ModelConfig c = preset(preset_name, {1, 6, 7, 8});
+  c.reference_energy = {-13.6, -1029.5, -1485.3, -2042.6};
+  use_zbl_repulsion(c, scale);
   return Model::random(c, seed);
 }
 

@@ -91,3 +91,27 @@ TEST(Derivatives, MixedPeriodicitySlab) {
   s.cell[2] = {0.0, 0.0, 0.0};  // a non-periodic direction needs no vector
   check_forces_fd(m, s, 1e-7);
 }
+
+// ZBL repulsion (docs/model-format.md section 8): close pairs (0.5-0.7 A and up) inside their
+// pair cutoffs, where the repulsion dominates the forces.
+TEST(Derivatives, RepulsionForcesMatchFiniteDifferences) {
+  const Model m = small_zbl_model("ultratiny", 7);
+  const System s = random_cluster(12, 4.0, 8, 0.55);
+  ASSERT_GT(repulsion_only(m, s).energy, 1.0);
+  check_forces_fd(m, s, 1e-7);
+  // A wider pair cutoff (c = 1.5) moves the smooth envelope out to typical bond lengths.
+  check_forces_fd(small_zbl_model("ultratiny", 7, 1.5), random_cluster(10, 4.0, 9, 0.9), 1e-7);
+}
+
+TEST(Derivatives, RepulsionPeriodicForcesAndVirial) {
+  const Model m = small_zbl_model("ultratiny", 8);
+  const System s = random_periodic(16, triclinic_cell(6.0, 6.5, 7.0), 10, 0.6);
+  ASSERT_GT(repulsion_only(m, s).energy, 1.0);
+  check_forces_fd(m, s, 1e-7);
+  check_virial_fd(m, s, 1e-6);
+  // A cell of ~1.3 A edges: C and N repel their own periodic images (r_max 1.52 and 1.42 A).
+  const System small = random_periodic(2, triclinic_cell(1.3, 1.4, 1.5), 11, 0.6);
+  ASSERT_EQ(small.positions.size(), 2u);
+  check_forces_fd(m, small, 1e-7);
+  check_virial_fd(m, small, 1e-6);
+}

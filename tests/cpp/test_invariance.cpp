@@ -218,11 +218,9 @@ struct ImageExchange : GhostExchange {
   void reverse(double* q, double* mu, int H) override { rev(q, mu, H); }
   void reverse(float* q, float* mu, int H) override { rev(q, mu, H); }
 };
-}  // namespace
 
-TEST(GhostGraph, MatchesSelfContainedPeriodicEvaluation) {
-  const Model m = small_model("tiny", 17);
-  const System s = random_periodic(30, triclinic_cell(8, 8.5, 9), 35);
+// The ghost-node entry point on local atoms + their images against compute(System).
+void check_ghost_graph(const Model& m, const System& s) {
   const double rc = m.config.cutoff;
   // Nodes: local atoms, then every image (in a 3x3x3 block) within rc of the cell's atoms.
   const int n = static_cast<int>(s.positions.size());
@@ -285,4 +283,17 @@ TEST(GhostGraph, MatchesSelfContainedPeriodicEvaluation) {
     for (int k = 0; k < 9; ++k) vsum[k] += v[k];
   EXPECT_NEAR(esum, r.energy, 1e-10 * std::fabs(r.energy));
   for (int k = 0; k < 9; ++k) EXPECT_NEAR(vsum[k], r.virial[k], 1e-10 * std::max(1.0, std::fabs(r.virial[k])));
+}
+}  // namespace
+
+TEST(GhostGraph, MatchesSelfContainedPeriodicEvaluation) {
+  check_ghost_graph(small_model("tiny", 17), random_periodic(30, triclinic_cell(8, 8.5, 9), 35));
+}
+
+TEST(GhostGraph, RepulsionMatchesSelfContainedPeriodicEvaluation) {
+  // Close pairs (>= 0.6 A) inside the ZBL pair cutoffs, several of them across the cell faces.
+  const Model m = small_zbl_model("tiny", 17);
+  const System s = random_periodic(30, triclinic_cell(7, 7.5, 8), 36, 0.6);
+  ASSERT_GT(repulsion_only(m, s).energy, 1.0);  // pairs inside their ZBL cutoffs exist
+  check_ghost_graph(m, s);
 }
