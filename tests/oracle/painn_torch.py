@@ -7,13 +7,15 @@ ase.neighborlist, so agreement with the core checks its equations, its hand-writ
 and its cell list. Everything is computed in float64 unless a timing function is asked otherwise.
 
 A model is the pair (config, params): config a dict (hidden, layers, rbf, cutoff, basis,
-shared_filters, head_hidden, species, scale, shift, weight_dtype, metadata), params a dict of
+shared_filters, head_hidden, species, scale, shift, weight_dtype, repulsion, repulsion_radii,
+repulsion_cutoff_scale, metadata), params a dict of
 float64 torch tensors named as in the spec (int8 weights already dequantized, `.scale` dropped).
 
 CLI (Debian's /usr/bin/python3):
   painn_torch.py eval MODEL IN.extxyz -o OUT.extxyz     energy, per-atom energies, forces, stress (fp64)
   painn_torch.py random OUT.safetensors --hidden 32 --layers 2 --rbf 10 --species 1,6,7,8 [--seed 0]
                  [--cutoff 5] [--basis bessel|gaussian] [--shared-filters] [--head-hidden 16] [--dtype fp32]
+                 [--repulsion none|zbl] [--repulsion-scale 1]
   painn_torch.py info MODEL                             config and parameter count as JSON
 """
 import argparse
@@ -152,7 +154,34 @@ def parse_config(meta, path="model"):
         raise ValueError(f"{path}: hidden, layers, rbf, species and cutoff must be positive")
     if cfg["basis"] == "gaussian" and cfg["rbf"] < 2:
         raise ValueError(f"{path}: the gaussian basis needs rbf >= 2 (width rc/(R-1))")
+    cfg.update(parse_repulsion(meta, cfg, path))
     return cfg
+
+
+def parse_repulsion(meta, cfg, path="model"):
+    """Spec section 8: `repulsion` none (or absent; the other keys are then ignored) or zbl with one
+    positive finite radius per species and a positive finite scale c (default 1), c (r_i + r_j) <= cutoff."""
+    kind = meta.get("repulsion", "none")
+    if kind == "none":
+        return {"repulsion": "none", "repulsion_radii": [], "repulsion_cutoff_scale": 1.0}
+    if kind != "zbl":
+        raise ValueError(f"{path}: repulsion = {kind!r}, expected 'none' or 'zbl'")
+    if "repulsion_radii" not in meta:
+        raise ValueError(f"{path}: repulsion zbl needs repulsion_radii")
+    radii = json.loads(meta["repulsion_radii"])
+    if not isinstance(radii, list) or not all(isinstance(r, (int, float)) and not isinstance(r, bool) for r in radii):
+        raise ValueError(f"{path}: repulsion_radii is not a JSON list of numbers")
+    radii = [float(r) for r in radii]
+    if len(radii) != len(cfg["species"]):
+        raise ValueError(f"{path}: {len(radii)} repulsion radii for {len(cfg['species'])} species")
+    if not all(math.isfinite(r) and r > 0 for r in radii):
+        raise ValueError(f"{path}: repulsion radii must be positive and finite")
+    c = float(meta.get("repulsion_cutoff_scale", "1"))
+    if not (math.isfinite(c) and c > 0):
+        raise ValueError(f"{path}: repulsion_cutoff_scale must be positive and finite")
+    if c * (max(radii) + max(radii)) > cfg["cutoff"]:
+        raise ValueError(f"{path}: a repulsion pair cutoff exceeds the model cutoff {cfg['cutoff']}")
+    return {"repulsion": "zbl", "repulsion_radii": radii, "repulsion_cutoff_scale": c}
 
 
 # stored dtype of each tensor for each weight_dtype (spec section 3, "Weight dtypes")
@@ -232,6 +261,10 @@ def write_model(path, config, tensors, dtype="fp32", provenance=None, metadata_o
         "units_length": "angstrom", "units_energy": "eV", "weight_dtype": dtype,
         "provenance": json.dumps(provenance or {"creator": "tests/oracle/painn_torch.py"}),
     }
+    if config.get("repulsion", "none") == "zbl":
+        meta["repulsion"] = "zbl"
+        meta["repulsion_radii"] = json.dumps([float(r) for r in config["repulsion_radii"]])
+        meta["repulsion_cutoff_scale"] = format(float(config.get("repulsion_cutoff_scale", 1.0)), ".17g")
     meta.update(metadata_overrides or {})
     shapes = expected_shapes(config)
     blobs = {}
@@ -253,10 +286,16 @@ def write_model(path, config, tensors, dtype="fp32", provenance=None, metadata_o
     write_safetensors(path, meta, blobs)
 
 
+# Covalent radii (Cordero et al. 2008; C sp3), Angstrom: the spec's writer default for ZBL radii.
+COVALENT_RADII = {1: 0.31, 6: 0.76, 7: 0.71, 8: 0.66, 9: 0.57, 16: 1.05, 17: 1.02}
+
+
 def random_model(hidden, layers, rbf, cutoff=5.0, species=(1, 6, 7, 8), basis="bessel", shared_filters=False,
-                 seed=0, head_hidden=None, scale=0.7, shift=-0.2):
+                 seed=0, head_hidden=None, scale=0.7, shift=-0.2, repulsion="none", repulsion_radii=None,
+                 repulsion_cutoff_scale=1.0):
     """A model with reasonable random weights: dense weights normal / sqrt(fan_in), small biases,
-    reference energies uniform in [-1000, -10] eV. Returns (config, {name: float64 numpy array})."""
+    reference energies uniform in [-1000, -10] eV. Returns (config, {name: float64 numpy array}).
+    repulsion="zbl" adds the spec's section 8 repulsion (default radii: COVALENT_RADII)."""
     if isinstance(cutoff, (list, tuple)):  # also accept the older order (hidden, layers, rbf, species, cutoff)
         cutoff, species = (species if isinstance(species, (int, float)) else 5.0), cutoff
     rng = np.random.default_rng(seed)
@@ -264,7 +303,10 @@ def random_model(hidden, layers, rbf, cutoff=5.0, species=(1, 6, 7, 8), basis="b
     cfg = {"hidden": H, "layers": layers, "rbf": rbf, "cutoff": float(cutoff), "basis": basis,
            "shared_filters": bool(shared_filters), "species": [int(z) for z in species],
            "head_hidden": [H // 2] if head_hidden is None else list(head_hidden),
-           "scale": scale, "shift": shift, "weight_dtype": "fp64"}
+           "scale": scale, "shift": shift, "weight_dtype": "fp64", "repulsion": repulsion,
+           "repulsion_radii": ([COVALENT_RADII[int(z)] for z in species] if repulsion_radii is None
+                               else list(repulsion_radii)) if repulsion == "zbl" else [],
+           "repulsion_cutoff_scale": float(repulsion_cutoff_scale)}
     F = filter_sets(cfg)
 
     def dense(out, fan_in, gain=1.0):
@@ -385,7 +427,37 @@ def atomic_energies(cfg, p, species_idx, i, j, rij):
         q, mu = mixing(cfg, p, l, q, mu)
     y = head(cfg, p, q)
     ref = p["energy.reference"].to(torch.float64)[species_idx]
-    return cfg["scale"] * y.to(torch.float64) + cfg["shift"] + ref
+    energies = cfg["scale"] * y.to(torch.float64) + cfg["shift"] + ref
+    if cfg.get("repulsion", "none") == "zbl":
+        energies = energies + zbl_atomic_energies(cfg, species_idx, i, j, rij)
+    return energies
+
+
+# =============================================================== spec section 8: pair repulsion
+ZBL_KE = 14.399645478425668  # eV A
+ZBL_PHI = ((0.18175, 3.19980), (0.50986, 0.94229), (0.28022, 0.40290), (0.02817, 0.20162))
+
+
+def zbl_pair_energy(zi, zj, r, r_max):
+    """E_ij = (k_e Zi Zj / r) phi(r / a) envelope(r / r_max), a = 0.46850 / (Zi^0.23 + Zj^0.23),
+    envelope(x) = 1 - (p+1)(p+2)/2 x^p + p(p+2) x^(p+1) - p(p+1)/2 x^(p+2) (p = 6) for x < 1, else 0.
+    Tensors (float64) of equal shape; differentiable by autograd."""
+    a = 0.46850 / (zi ** 0.23 + zj ** 0.23)
+    x = r / a
+    phi = sum(c * torch.exp(-d * x) for c, d in ZBL_PHI)
+    p = 6
+    t = torch.clamp(r / r_max, max=1.0)
+    envelope = 1 - (p + 1) * (p + 2) / 2 * t ** p + p * (p + 2) * t ** (p + 1) - p * (p + 1) / 2 * t ** (p + 2)
+    return torch.where(r < r_max, ZBL_KE * zi * zj / r * phi * envelope, torch.zeros_like(r))
+
+
+def zbl_atomic_energies(cfg, species_idx, i, j, rij):
+    """Half of each ordered pair's energy to its centre i: the full list holds both directions."""
+    z = torch.tensor(cfg["species"], dtype=torch.float64)[species_idx]
+    radii = torch.tensor(cfg["repulsion_radii"], dtype=torch.float64)[species_idx]
+    r_max = cfg["repulsion_cutoff_scale"] * (radii[i] + radii[j])
+    e_pair = zbl_pair_energy(z[i], z[j], torch.linalg.norm(rij, dim=1), r_max)
+    return torch.zeros(len(species_idx), dtype=torch.float64).index_add(0, i, 0.5 * e_pair)
 
 
 # =============================================================== neighbours, energy, forces, stress
@@ -573,6 +645,8 @@ def main(argv=None):
     r.add_argument("--head-hidden", default=None, help="comma separated hidden widths (default H/2)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--dtype", default="fp32", choices=["fp64", "fp32", "fp16", "int8"])
+    r.add_argument("--repulsion", default="none", choices=["none", "zbl"])
+    r.add_argument("--repulsion-scale", type=float, default=1.0)
     i = sub.add_parser("info", help="config and parameter count as JSON")
     i.add_argument("model")
     a = ap.parse_args(argv)
@@ -590,7 +664,8 @@ def main(argv=None):
     elif a.cmd == "random":
         head_hidden = [int(w) for w in a.head_hidden.split(",")] if a.head_hidden else None
         cfg, p = random_model(a.hidden, a.layers, a.rbf, a.cutoff, [int(z) for z in a.species.split(",")],
-                              a.basis, a.shared_filters, seed=a.seed, head_hidden=head_hidden)
+                              a.basis, a.shared_filters, seed=a.seed, head_hidden=head_hidden,
+                              repulsion=a.repulsion, repulsion_cutoff_scale=a.repulsion_scale)
         write_model(a.output, cfg, p, a.dtype, provenance={"creator": "painn_torch.py random", "seed": a.seed})
     else:
         cfg, _ = read_model(a.model)

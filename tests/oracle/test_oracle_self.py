@@ -437,3 +437,68 @@ def test_cli_random_eval_info(tmp_path):
 def test_timing_function_runs():
     model = pt.as_model(*pt.random_model(8, 2, 6, 5.0, SPECIES, seed=0))
     assert pt.time_energy_forces(model, structures.molecule(), torch.float32, threads=1, repeats=2) > 0
+
+
+# ------------------------------------------------------------------ ZBL pair repulsion (spec section 8)
+@pytest.fixture(scope="module")
+def model_zbl(tmp_path_factory):
+    """The bessel model's network plus ZBL with covalent radii and c = 1.2."""
+    return make_model(tmp_path_factory, "zbl", hidden=16, layers=2, rbf=8, cutoff=5.0, species=SPECIES, seed=1,
+                      repulsion="zbl", repulsion_cutoff_scale=1.2)
+
+
+def zbl_by_hand(zi, zj, r, r_max):
+    """Section 8's pair energy in plain floats, one term at a time."""
+    if r >= r_max:
+        return 0.0
+    a = 0.46850 / (zi ** 0.23 + zj ** 0.23)
+    phi = (0.18175 * math.exp(-3.19980 * r / a) + 0.50986 * math.exp(-0.94229 * r / a)
+           + 0.28022 * math.exp(-0.40290 * r / a) + 0.02817 * math.exp(-0.20162 * r / a))
+    x = r / r_max
+    return 14.399645478425668 * zi * zj / r * phi * (1 - 28 * x ** 6 + 48 * x ** 7 - 21 * x ** 8)
+
+
+def test_zbl_dimer_matches_formula(model, model_zbl):
+    """Two atoms: with minus without repulsion is the pair energy, half to each atom."""
+    for (zi, zj), r in [((6, 7), 0.4), ((6, 7), 1.2), ((1, 1), 0.5), ((8, 8), 1.5), ((1, 8), 0.9)]:
+        atoms = ase.Atoms(numbers=[zi, zj], positions=[(0, 0, 0), (0.48 * r, 0.6 * r, 0.64 * r)])
+        r_max = 1.2 * (pt.COVALENT_RADII[zi] + pt.COVALENT_RADII[zj])
+        expected = zbl_by_hand(zi, zj, r, r_max)
+        assert expected > 1e-3
+        cfg, p = model_zbl
+        with_rep, net = pt.evaluate(model_zbl, atoms), pt.evaluate((dict(cfg, repulsion="none"), p), atoms)
+        assert with_rep["energy"] - net["energy"] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+        np.testing.assert_allclose(with_rep["energies"] - net["energies"], [expected / 2] * 2, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("structure", ["molecule", "small_cell", "slab"])
+def test_zbl_forces_and_stress_match_finite_differences(model_zbl, structure):
+    """Squeezed to 70%: many pairs inside their pair cutoffs."""
+    m = without_reference(model_zbl)
+    atoms = getattr(structures, structure)()
+    if atoms.pbc.any():
+        atoms.set_cell(np.asarray(atoms.cell) * 0.7, scale_atoms=True)
+    else:
+        atoms.positions *= 0.7
+    cfg, p = m
+    assert abs(pt.evaluate(m, atoms)["energy"] - pt.evaluate((dict(cfg, repulsion="none"), p), atoms)["energy"]) > 1
+    r = pt.evaluate(m, atoms)
+    idx = [0, len(atoms) // 2, len(atoms) - 1]
+    assert np.abs(fd_forces(m, atoms, idx) - r["forces"][idx]).max() < 1e-7 * np.abs(r["forces"]).max()
+    if atoms.pbc.all():
+        fd = fd_stress(m, atoms)
+        assert np.abs(r["stress"] - fd).max() < 1e-7 * np.abs(fd).max()
+
+
+def test_zbl_smooth_at_pair_cutoff(model_zbl):
+    """Value, slope and curvature vanish at r_max: E ~ delta^3 just inside, exactly 0 beyond."""
+    cfg, p = model_zbl
+    net = (dict(cfg, repulsion="none"), p)
+    r_max = 1.2 * (0.76 + 0.66)
+
+    def rep(d):
+        atoms = ase.Atoms("CO", positions=[(0, 0, 0), (d, 0, 0)])
+        return pt.evaluate(model_zbl, atoms)["energy"] - pt.evaluate(net, atoms)["energy"]
+    assert rep(r_max + 1e-6) == 0.0
+    e2, e3 = rep(r_max - 1e-2), rep(r_max - 1e-3)
+    assert 0 < e3 < 1e-6 and e3 / e2 == pytest.approx(1e-3, rel=0.2)
