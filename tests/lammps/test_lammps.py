@@ -157,6 +157,35 @@ def test_ranks_without_atoms(tmp_path, model):
     assert np.abs(forces(d4) - forces(d1)).max() < 1e-10 * np.abs(forces(d1)).max()
 
 
+@pytest.fixture(scope="module")
+def zbl_model(tmp_path_factory):
+    """With the ZBL repulsion (docs/model-format.md section 8), pair cutoffs 1.2 (r_i + r_j)."""
+    path = tmp_path_factory.mktemp("zbl") / "z.safetensors"
+    subprocess.run([str(PAINN), "init", "--preset", "ultratiny", "--species", "H,C,N,O", "--seed", "4",
+                    "--repulsion", "zbl", "--repulsion-scale", "1.2", "--dtype", "fp64", "-o", str(path)],
+                   check=True, capture_output=True)
+    return path
+
+
+@pytest.mark.parametrize("np_,processors", [(1, ""), (2, ""), (4, "processors 4 1 1"), (3, "processors 1 1 3")])
+def test_repulsion_matches_painn_eval_on_any_rank_count(tmp_path, zbl_model, np_, processors):
+    """Atoms >= 0.6 A apart (many pairs inside their ZBL cutoffs, up to 1.8 A) in subdomains of
+    1.75-2.4 A: pairs across rank boundaries meet through ghost atoms. Energy, forces, global and
+    per-atom virial and per-atom energies as `painn eval` gives them."""
+    dense = structures._fill([[7.0, 0, 0], [2.1, 7.1, 0], [-1.4, 1.8, 7.2]], 30, 7, min_sep=0.6)
+    atoms, row, dump = single_point(tmp_path, zbl_model, dense, np_, processors=processors)
+    ref = painn_eval(tmp_path, zbl_model, atoms)
+    e = ref.get_potential_energy()
+    assert abs(row["PotEng"] - e) < 1e-10 * abs(e)
+    f = ref.get_forces()
+    assert np.abs(forces(dump) - f).max() < 1e-10 * np.abs(f).max()
+    w = -(ref.get_stress() * atoms.get_volume())[[0, 1, 2, 5, 4, 3]]
+    assert np.abs(virial_from_pressure(row) - w).max() < 1e-9 * np.abs(w).max()
+    per_atom_virial = -np.array([row[f"c_sasum[{k}]"] for k in range(1, 7)]) / NKTV2P
+    assert np.abs(per_atom_virial - w).max() < 1e-9 * np.abs(w).max()
+    np.testing.assert_allclose(dump["c_pe"], ref.get_array("energies"), rtol=0, atol=1e-10 * np.abs(e))
+
+
 def test_real_units_convert_exactly(tmp_path, model):
     a = structures.triclinic()
     _, row_m, d_m = single_point(tmp_path, model, a, units="metal")

@@ -82,6 +82,24 @@ def test_matches_painn_eval(tmp_path, model, name, platform):
     assert np.abs(f - f_ref).max() < 1e-10 * np.abs(f_ref).max()
 
 
+@pytest.mark.parametrize("platform", ["Reference", "CPU"])
+def test_repulsion_matches_painn_eval(tmp_path, platform):
+    """A model with the ZBL repulsion (docs/model-format.md section 8) on a box with atoms >= 0.6 A
+    apart: energy (also energy-only, as barostats ask) and forces as `painn eval` gives them."""
+    model = tmp_path / "z.safetensors"
+    subprocess.run([str(PAINN), "init", "--preset", "ultratiny", "--species", "H,C,N,O", "--seed", "6",
+                    "--repulsion", "zbl", "--dtype", "fp64", "-o", str(model)], check=True, capture_output=True)
+    atoms = structures._fill([[7.0, 0, 0], [2.1, 7.1, 0], [-1.4, 1.8, 7.2]], 30, 7, min_sep=0.6)
+    ase.io.write(tmp_path / "r.extxyz", atoms, format="extxyz")
+    atoms = ase.io.read(tmp_path / "r.extxyz")
+    system, _ = make_system(atoms, model)
+    e, f = state(system, atoms.positions / 10, platform)
+    e_only, _ = state(system, atoms.positions / 10, platform, forces=False)
+    e_ref, f_ref = painn_eval(tmp_path, model, atoms)
+    assert abs(e - e_ref) < 1e-10 * abs(e_ref) and abs(e_only - e_ref) < 1e-10 * abs(e_ref)
+    assert np.abs(f - f_ref).max() < 1e-10 * np.abs(f_ref).max()
+
+
 def test_reference_and_cpu_identical_single_precision(model):
     atoms = structures.orthorhombic()
     system, _ = make_system(atoms, model, precision="single")

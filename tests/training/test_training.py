@@ -134,3 +134,45 @@ def test_label_mix_alpha_blends_teacher_and_student(tmp_path, labelled):
         e = 0.25 * t.get_potential_energy() + 0.75 * s.get_potential_energy()
         assert m.get_potential_energy() == pytest.approx(e, rel=1e-12)
         np.testing.assert_allclose(m.get_forces(), 0.25 * t.get_forces() + 0.75 * s.get_forces(), atol=1e-10)
+
+
+def test_repulsion_models_train_on_the_residual(tmp_path):
+    """`train --repulsion zbl`: the model file keeps the ZBL repulsion, and the trainer's predictions
+    include it. With lr 0 the checkpointed model is the starting model, so the epoch's logged train
+    MAEs must equal those of `painn eval` (which adds the repulsion) on the same data."""
+    teacher = tmp_path / "teacher.safetensors"
+    run("init", "--preset", "ultratiny", "--species", "H,C,O", "--seed", "8", "--repulsion", "zbl", "-o", teacher)
+    frames = displaced(10, 4)
+    for a in frames:
+        a.positions *= 0.85  # bonds inside their ZBL pair cutoffs (C-H ~0.93 A < 1.07 A)
+    ase.io.write(tmp_path / "in.extxyz", frames, format="extxyz")
+    run("label", "--teacher", teacher, tmp_path / "in.extxyz", "-o", tmp_path / "lab.extxyz")
+    lab = ase.io.read(tmp_path / "lab.extxyz", ":")
+    ase.io.write(tmp_path / "train.extxyz", lab[:8], format="extxyz")
+    ase.io.write(tmp_path / "val.extxyz", lab[8:], format="extxyz")
+    out = tmp_path / "s.safetensors"
+    run("train", tmp_path / "train.extxyz", "--val-file", tmp_path / "val.extxyz", "-o", out, "--preset", "ultratiny",
+        "--repulsion", "zbl", "--repulsion-scale", "1.1", "--epochs", "1", "--lr", "0", "--min-lr", "0",
+        "--warmup", "0", "--ema", "0", "--batch", "4", "--threads", "2", "--quiet")
+    info = json_info(out)
+    assert info["repulsion"] == "zbl" and info["repulsion_cutoff_scale"] == 1.1
+    start = out.with_name(out.name + ".ckpt") / "model.safetensors"
+    run("eval", start, tmp_path / "train.extxyz", "-o", tmp_path / "ev.extxyz", "--precision", "fp64")
+    ev = ase.io.read(tmp_path / "ev.extxyz", ":")
+    e_mae = np.mean([abs(p.get_potential_energy() - t.get_potential_energy()) / len(t) for p, t in zip(ev, lab[:8])])
+    f_mae = np.mean(np.concatenate([np.abs(p.get_forces() - t.get_forces()).ravel() for p, t in zip(ev, lab[:8])]))
+    row = read_csv(out.with_name(out.name + ".csv"))[0]
+    assert float(row["train_energy_mae_eV_per_atom"]) == pytest.approx(e_mae, rel=1e-4)  # the CSV has 6 digits
+    assert float(row["train_force_mae_eV_per_A"]) == pytest.approx(f_mae, rel=1e-4)
+    # --init keeps the file's repulsion; --repulsion with --init is refused
+    run("train", tmp_path / "train.extxyz", "--val-file", tmp_path / "val.extxyz", "-o", tmp_path / "f.safetensors",
+        "--init", teacher, "--epochs", "1", "--batch", "4", "--threads", "2", "--quiet")
+    assert json_info(tmp_path / "f.safetensors")["repulsion_cutoff_scale"] == 1.0
+    r = subprocess.run([PAINN, "train", tmp_path / "train.extxyz", "-o", tmp_path / "g.safetensors", "--init", teacher,
+                        "--repulsion", "none"], capture_output=True, text=True)
+    assert r.returncode == 1 and "--init keeps the repulsion" in r.stderr
+
+
+def json_info(path):
+    import json
+    return json.loads(run("info", path, "--json").stdout)
