@@ -173,6 +173,32 @@ def test_repulsion_models_train_on_the_residual(tmp_path):
     assert r.returncode == 1 and "--init keeps the repulsion" in r.stderr
 
 
+def test_repulsion_is_taken_out_before_fitting_the_scale(tmp_path):
+    """Labels from a teacher whose network is exactly zero: energies and forces are its per-element
+    reference energies plus the ZBL repulsion alone. A student with the same repulsion then has
+    nothing left to learn in the forces, so its energy scale (the RMS of the residual forces) is
+    the floor of 1e-3, not the RMS of the repulsion forces."""
+    import sys
+    sys.path.insert(0, str(ROOT / "tests" / "oracle"))
+    import painn_torch as pt
+    cfg, p = pt.random_model(8, 1, 4, 5.0, [1, 6, 8], seed=0, scale=1.0, shift=0.0, repulsion="zbl")
+    p = {k: np.zeros_like(v) for k, v in p.items()}
+    p["energy.reference"] = np.array([-13.6, -1029.5, -2042.6])
+    pt.write_model(tmp_path / "zero.safetensors", cfg, p, "fp64")
+    frames = displaced(6, 5)
+    for a in frames:
+        a.positions *= 0.85
+    ase.io.write(tmp_path / "in.extxyz", frames, format="extxyz")
+    run("label", "--teacher", tmp_path / "zero.safetensors", tmp_path / "in.extxyz", "-o", tmp_path / "lab.extxyz")
+    assert np.abs(ase.io.read(tmp_path / "lab.extxyz").get_forces()).max() > 1.0  # the repulsion is there
+    common = ["--preset", "ultratiny", "--epochs", "1", "--lr", "0", "--min-lr", "0", "--warmup", "0", "--batch", "3",
+              "--threads", "2", "--quiet"]
+    run("train", tmp_path / "lab.extxyz", "-o", tmp_path / "z.safetensors", "--repulsion", "zbl", *common)
+    assert json_info(tmp_path / "z.safetensors")["energy_scale"] == pytest.approx(1e-3)
+    run("train", tmp_path / "lab.extxyz", "-o", tmp_path / "n.safetensors", *common)
+    assert json_info(tmp_path / "n.safetensors")["energy_scale"] > 0.5
+
+
 def json_info(path):
     import json
     return json.loads(run("info", path, "--json").stdout)
