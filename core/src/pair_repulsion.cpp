@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "painn/calculator.h"
-#include "painn/error.h"
 #include "painn/repulsion.h"
 #include "zbl.h"
 
@@ -59,6 +58,7 @@ void use_zbl_repulsion(ModelConfig& c, double cutoff_scale) {
   for (int z : c.species) c.repulsion_radii.push_back(covalent_radius(z));
 }
 
+// build_graph has already refused coincident atoms (no 1/0 below).
 Result repulsion_only(const Model& model, const System& system) {
   const Graph g = build_graph(system, model, model.config.cutoff);
   const PairRepulsion rep(model.config);
