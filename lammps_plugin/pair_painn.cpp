@@ -84,16 +84,21 @@ void PairPaiNN::read_model(const char *path) {
   std::string bytes;
   long size = -1;
   if (comm->me == 0) {
-    std::ifstream in(path, std::ios::binary);
-    if (in) {
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      bytes = ss.str();
+    try {
+      bytes = painn::Model::read_file(path);  // refuses directories, devices and files above its limit
       size = static_cast<long>(bytes.size());
+    } catch (const painn::Error &e) {
+      bytes = e.what();  // the message travels instead of the bytes
     }
   }
   MPI_Bcast(&size, 1, MPI_LONG, 0, world);
-  if (size < 0) error->all(FLERR, std::string("pair_coeff painn: cannot open model file '") + path + "'");
+  if (size < 0) {
+    long len = static_cast<long>(bytes.size());
+    MPI_Bcast(&len, 1, MPI_LONG, 0, world);
+    bytes.resize(len);
+    MPI_Bcast(bytes.data(), static_cast<int>(len), MPI_CHAR, 0, world);
+    error->all(FLERR, "pair_coeff painn: " + bytes);
+  }
   bytes.resize(size);
   MPI_Bcast(bytes.data(), static_cast<int>(size), MPI_CHAR, 0, world);
   try {

@@ -1,0 +1,184 @@
+// Hostile input (issue 13, reproducers D1-D8): every case is a clear painn::Error, or, for
+// legitimate physics (molecules far apart), the right answer.
+#include <gtest/gtest.h>
+
+#include <cfloat>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "fixtures.h"
+#include "painn/error.h"
+#include "safetensors.h"
+
+using namespace painn;
+using namespace painn::test;
+
+namespace {
+
+template <typename F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+#define EXPECT_ERROR(call, text) EXPECT_PRED_FORMAT2(::testing::IsSubstring, text, error_of([&] { call; }))
+
+std::string good_bytes(WeightDtype d = WeightDtype::f32) { return small_model("ultratiny", 1).to_bytes(d); }
+
+// The header JSON text of a safetensors file, and a file made from a header text plus data.
+std::string header_of(const std::string& bytes) {
+  uint64_t n = 0;
+  for (int k = 7; k >= 0; --k) n = (n << 8) | static_cast<unsigned char>(bytes[k]);
+  return bytes.substr(8, n);
+}
+std::string data_of(const std::string& bytes) { return bytes.substr(8 + header_of(bytes).size()); }
+std::string with_header(const std::string& header, const std::string& data) {
+  std::string out(8, '\0');
+  const uint64_t n = header.size();
+  for (int k = 0; k < 8; ++k) out[k] = static_cast<char>((n >> (8 * k)) & 0xff);
+  return out + header + data;
+}
+// Edit the header as JSON (keeps the data section as it is).
+template <typename F>
+std::string edit_header(const std::string& bytes, F edit) {
+  nlohmann::json h = nlohmann::json::parse(header_of(bytes));
+  edit(h);
+  return with_header(h.dump(), data_of(bytes));
+}
+std::string with_metadata(const std::string& key, const std::string& value, WeightDtype d = WeightDtype::f32) {
+  return edit_header(good_bytes(d), [&](nlohmann::json& h) { h["__metadata__"][key] = value; });
+}
+
+Model load(const std::string& bytes) { return Model::from_bytes(bytes, "bad.safetensors"); }
+
+}  // namespace
+
+// ---- D1: deep nesting and huge headers ------------------------------------------------------
+
+TEST(HardeningD1, DeeplyNestedProvenanceIsRefused) {
+  const std::string deep = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_ERROR(load(with_metadata("provenance", deep)), "metadata 'provenance' is nested deeper than 64 levels");
+  // Moderate nesting is fine and round-trips as text.
+  const std::string ok = "{\"a\":" + std::string(20, '[') + std::string(20, ']') + "}";
+  EXPECT_EQ(load(with_metadata("provenance", ok)).provenance.at("a"), std::string(20, '[') + std::string(20, ']'));
+}
+
+TEST(HardeningD1, DeeplyNestedHeaderIsRefused) {
+  const std::string bytes = good_bytes();
+  std::string h = header_of(bytes);
+  h.insert(1, "\"junk\":" + std::string(100000, '[') + std::string(100000, ']') + ",");
+  EXPECT_ERROR(load(with_header(h, data_of(bytes))), "header is nested deeper than 64 levels");
+}
+
+TEST(HardeningD1, HugeHeaderIsRefused) {
+  const std::string bytes = good_bytes();
+  std::string h = header_of(bytes);
+  h.insert(1, "\"junk\":\"" + std::string(17u << 20, 'x') + "\",");
+  EXPECT_ERROR(load(with_header(h, data_of(bytes))), "larger than the limit of 16777216 bytes");
+}
+
+// ---- D5: integers, numbers, lists, container laxness -----------------------------------------
+
+TEST(HardeningD5, IntegersDoNotWrap) {
+  EXPECT_ERROR(load(with_metadata("format_version", "4294967297")), "'format_version' = '4294967297' is out of the integer range");
+  EXPECT_ERROR(load(with_metadata("hidden", "4294967392")), "'hidden' = '4294967392' is out of the integer range");
+  EXPECT_ERROR(load(with_metadata("species", "[4294967297,6,7,8]")), "is not a JSON list of integers");
+  EXPECT_ERROR(load(with_metadata("species", "[-4294967295,6,7,8]")), "is not a JSON list of integers");
+}
+
+TEST(HardeningD5, LooseNumbersAreRefused) {
+  for (const char* s : {" 1", "+1", "01", "1 ", "0x1", "1.0", "", "-"})
+    EXPECT_ERROR(load(with_metadata("format_version", s)), "is not an integer (plain decimal") << "'" << s << "'";
+  for (const char* s : {"0x5", " 5", "+5", "05", "5.", ".5", "5e", "inf", "nan", "5 ", "1e999"})
+    EXPECT_PRED_FORMAT2(::testing::IsSubstring, "metadata 'cutoff' = '", error_of([&] { load(with_metadata("cutoff", s)); }))
+        << "'" << s << "'";
+  EXPECT_ERROR(load(with_metadata("head_hidden", "[16.5]")), "'head_hidden' = '[16.5]' is not a JSON list of integers");
+  EXPECT_ERROR(load(with_metadata("head_hidden", "{\"a\":1}")), "is not a JSON list of integers");
+  // What the writer produces still loads (exponent forms too).
+  EXPECT_EQ(load(with_metadata("cutoff", "4.5e0")).config.cutoff, 4.5);
+  EXPECT_EQ(load(with_metadata("energy_scale", "-1.25E-3")).config.energy_scale, -1.25e-3);
+}
+
+TEST(HardeningD5, OverlappingGappedAndTrailingDataAreRefused) {
+  const std::string bytes = good_bytes();
+  // Two tensors of the same size pointing at the same bytes.
+  const std::string overlap = edit_header(bytes, [](nlohmann::json& h) {
+    h["interaction.0.context1.bias"]["data_offsets"] = h["interaction.1.context1.bias"]["data_offsets"];
+  });
+  EXPECT_ERROR(load(overlap), "overlaps another tensor's data");
+  // A partial overlap (shifted by 4 bytes into the previous tensor).
+  const std::string partial = edit_header(bytes, [](nlohmann::json& h) {
+    auto& off = h["head.1.bias"]["data_offsets"];
+    off = {off[0].get<uint64_t>() - 4, off[1].get<uint64_t>() - 4};
+  });
+  EXPECT_ERROR(load(partial), "overlaps another tensor's data");
+  EXPECT_ERROR(load(bytes + "JUNK"), "4 trailing bytes after the last tensor's data");
+}
+
+TEST(HardeningD5, DuplicateKeysAreRefused) {
+  const std::string bytes = good_bytes();
+  std::string h = header_of(bytes);
+  const size_t m = h.find("\"__metadata__\":{") + 16;
+  std::string dup = h;
+  dup.insert(m, "\"hidden\":\"32\",");
+  EXPECT_ERROR(load(with_header(dup, data_of(bytes))), "has the key 'hidden' twice");
+  // A duplicated tensor entry.
+  const size_t t = h.find("\"head.0.bias\":");
+  const size_t e = h.find('}', t) + 1;
+  std::string dupt = h;
+  dupt.insert(1, h.substr(t, e - t) + ",");
+  EXPECT_ERROR(load(with_header(dupt, data_of(bytes))), "has the key 'head.0.bias' twice");
+}
+
+TEST(HardeningD5, ByteOrderMarkAndNonObjectHeaderAreRefused) {
+  const std::string bytes = good_bytes();
+  EXPECT_ERROR(load(with_header("\xEF\xBB\xBF" + header_of(bytes), data_of(bytes))), "does not start with '{'");
+  EXPECT_ERROR(parse_json_strict("\xEF\xBB\xBF{}", "text"), "byte-order mark");
+}
+
+TEST(HardeningD5, WeightDtypeMustMatchTheTensors) {
+  // int8 declared, F32 stored (and the other mismatches).
+  EXPECT_ERROR(load(with_metadata("weight_dtype", "int8")), "but weight_dtype int8 stores it as I8");
+  EXPECT_ERROR(load(with_metadata("weight_dtype", "fp16")), "but weight_dtype fp16 stores it as F16");
+  EXPECT_ERROR(load(with_metadata("weight_dtype", "fp32", WeightDtype::f64)), "is F64 but weight_dtype fp32");
+  EXPECT_ERROR(load(with_metadata("weight_dtype", "fp32", WeightDtype::i8)), "is I8 but weight_dtype fp32");
+  for (WeightDtype d : {WeightDtype::f64, WeightDtype::f32, WeightDtype::f16, WeightDtype::i8})
+    EXPECT_NO_THROW(load(good_bytes(d))) << to_string(d);
+}
+
+// ---- D6 / D7: allocation before checks, and messages ----------------------------------------
+
+TEST(HardeningD6, BigClaimsAreRejectedBeforeAllocating) {
+  // A small file claiming hidden=2048, layers=8 (about 400 M parameters): rejected at once.
+  std::string bytes = good_bytes();
+  bytes = edit_header(bytes, [](nlohmann::json& h) {
+    h["__metadata__"]["hidden"] = "2048";
+    h["__metadata__"]["layers"] = "8";
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_ERROR(load(bytes), "has shape");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
+  // Claims beyond the ranges are refused by name.
+  EXPECT_ERROR(load(with_metadata("hidden", "4097")), "hidden = 4097 is out of range 1..4096");
+  EXPECT_ERROR(load(with_metadata("head_hidden", "[65537]")), "head width 65537 is out of range");
+}
+
+TEST(HardeningD6, DevicesAndDirectoriesAreNotRead) {
+  EXPECT_ERROR(Model::load("/dev/zero"), "model file '/dev/zero' is not a regular file");
+  EXPECT_ERROR(Model::load(std::filesystem::temp_directory_path().string()), "is a directory");
+}
+
+TEST(HardeningD7, NegativeSizesAreNamed) {
+  EXPECT_ERROR(load(with_metadata("hidden", "-1")), "hidden = -1 is out of range 1..4096");
+  EXPECT_ERROR(load(with_metadata("rbf", "0")), "rbf = 0 is out of range");
+  EXPECT_ERROR(load(with_metadata("head_hidden", "[-3]")), "head width -3 is out of range");
+}
+
