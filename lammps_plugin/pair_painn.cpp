@@ -235,9 +235,10 @@ void PairPaiNN::compute(int eflag, int vflag) {
       const double d0 = x[j][0] - x[i][0], d1 = x[j][1] - x[i][1], d2 = x[j][2] - x[i][2];
       const double r2 = d0 * d0 + d1 * d1 + d2 * d2;
       if (r2 >= rc2) continue;
-      if (!(r2 >= 1e-16))  // named here by atom ID (the core only knows node indices)
+      if (!(r2 >= 0.01))  // closer than 0.1 A (as the core); named here by atom ID (the core only knows nodes)
         error->one(FLERR, "pair_style painn: atoms " + std::to_string(atom->tag[i]) + " and " +
-                              std::to_string(atom->tag[j]) + " coincide or have a non-finite distance");
+                              std::to_string(atom->tag[j]) + " are " + std::to_string(std::sqrt(r2)) +
+                              " A apart, closer than 0.1 A (overlapping atoms), or their distance is not finite");
       graph_.neighbor.push_back(nj);
       graph_.vec.push_back({d0, d1, d2});
     }

@@ -182,3 +182,89 @@ TEST(HardeningD7, NegativeSizesAreNamed) {
   EXPECT_ERROR(load(with_metadata("head_hidden", "[-3]")), "head width -3 is out of range");
 }
 
+// ---- D2: far-apart atoms, huge coordinates, close atoms, absurd density ---------------------
+
+TEST(HardeningD2, MoleculesFarApartAreAdditive) {
+  const Model m = small_model("ultratiny", 5);
+  const Calculator calc(m, Precision::fp64, 1);
+  const System a = random_cluster(6, 3.0, 11), b = random_cluster(5, 3.0, 12);
+  for (double far : {20971512.0, 1e7, 9.9e7}) {
+    System both = a;
+    for (size_t k = 0; k < b.positions.size(); ++k) {
+      both.positions.push_back({b.positions[k][0] + far, b.positions[k][1] + far, b.positions[k][2] - far});
+      both.atomic_numbers.push_back(b.atomic_numbers[k]);
+    }
+    const Result ra = calc.compute(a), rb = calc.compute(b), r = calc.compute(both);
+    EXPECT_NEAR(r.energy, ra.energy + rb.energy, 1e-9 * std::fabs(r.energy)) << far;
+    for (size_t i = 0; i < a.positions.size(); ++i)
+      for (int c = 0; c < 3; ++c) EXPECT_NEAR(r.forces[i][c], ra.forces[i][c], 1e-9) << far;
+    // Far from the origin the positions keep fewer digits: forces agree to ~1e-8 * far / 1e8.
+    for (size_t i = 0; i < b.positions.size(); ++i)
+      for (int c = 0; c < 3; ++c) EXPECT_NEAR(r.forces[a.positions.size() + i][c], rb.forces[i][c], 1e-6) << far;
+  }
+}
+
+TEST(HardeningD2, ScatteredAtomsUseLinearMemoryAndTime) {
+  // 2000 isolated atoms spread over a 1e7 A cube: a dense grid would need 8e24 cells.
+  const Model m = small_model("ultratiny", 5);
+  System s;
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(-5e6, 5e6);
+  for (int k = 0; k < 2000; ++k) {
+    s.positions.push_back({u(rng), u(rng), u(rng)});
+    s.atomic_numbers.push_back(k % 2 ? 1 : 6);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const Graph g = build_graph(s, m, m.config.cutoff);
+  EXPECT_EQ(g.n_edges(), 0);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
+}
+
+TEST(HardeningD2, HugeCoordinatesAreRefused) {
+  const Model m = small_model("ultratiny", 5);
+  const Calculator calc(m, Precision::fp64, 1);
+  for (double x : {1.2e8, 1e9, 1e12, 1e300, -1e300}) {
+    System s;
+    s.positions = {{0, 0, 0}, {x, x, x}};
+    s.atomic_numbers = {8, 1};
+    EXPECT_ERROR(calc.compute(s), "position of atom 1 has a coordinate of") << x;
+    EXPECT_ERROR(calc.compute(s), "beyond the limit of 1e8 A") << x;
+  }
+}
+
+TEST(HardeningD2, AtomsCloserThanATenthOfAnAngstromAreNamed) {
+  const Model m = small_model("ultratiny", 5);
+  const Calculator calc(m, Precision::fp64, 1);
+  System s = random_cluster(5, 4.0, 1);
+  for (double d : {1e-7, 0.05, 0.0999}) {
+    System bad = s;
+    bad.positions[3] = {s.positions[1][0] + d, s.positions[1][1], s.positions[1][2]};
+    EXPECT_ERROR(calc.compute(bad), "atoms 1 and 3 (or a periodic image) are") << d;
+    EXPECT_ERROR(calc.compute(bad), "closer than 0.1 A") << d;
+  }
+  System ok = s;
+  ok.positions[3] = {s.positions[1][0] + 0.101, s.positions[1][1], s.positions[1][2]};
+  EXPECT_NO_THROW(calc.compute(ok));
+  // An atom and its own image in a 0.05 A periodic direction.
+  System thin;
+  thin.positions = {{0, 0, 0}};
+  thin.atomic_numbers = {6};
+  thin.pbc = {true, false, false};
+  thin.cell = {{{0.05, 0, 0}, {0, 0, 0}, {0, 0, 0}}};
+  EXPECT_ERROR(calc.compute(thin), "cell is too thin");
+}
+
+TEST(HardeningD2, AbsurdDensityIsRefused) {
+  const Model m = small_model("ultratiny", 5);
+  const Calculator calc(m, Precision::fp64, 1);
+  System s;  // one atom in a 0.2 A cube: 125 atoms/A^3
+  s.positions = {{0, 0, 0}};
+  s.atomic_numbers = {6};
+  s.pbc = {true, true, true};
+  s.cell = {{{0.2, 0, 0}, {0, 0.2, 0}, {0, 0, 0.2}}};
+  EXPECT_ERROR(calc.compute(s), "a density above 1 atom/A^3");
+  s.cell = {{{1.5, 0, 0}, {0, 1.5, 0}, {0, 0, 1.5}}};  // 0.3 atoms/A^3: dense, but computed
+  const Result r = calc.compute(s);
+  EXPECT_TRUE(std::isfinite(r.energy));
+}
+
