@@ -161,7 +161,16 @@ void PairPaiNN::coeff(int narg, char **arg) {
     top->comm_forward = std::max(top->comm_forward, comm_forward);
     top->comm_reverse = std::max(top->comm_reverse, comm_reverse);
   }
-  calc_ = std::make_unique<painn::Calculator>(*model_, precision_, 0);
+  make_calculator();
+}
+
+// fp32 compute refuses a model with weights beyond float's range: a LAMMPS error, not a crash.
+void PairPaiNN::make_calculator() {
+  try {
+    calc_ = std::make_unique<painn::Calculator>(*model_, precision_, 0);
+  } catch (const painn::Error &e) {
+    error->all(FLERR, std::string("pair_style painn: ") + e.what());
+  }
 }
 
 void PairPaiNN::init_style() {
@@ -183,9 +192,13 @@ void PairPaiNN::init_style() {
   neighbor->requests[irequest]->half = 0;
   neighbor->requests[irequest]->full = 1;
   // A repeated `pair_style painn precision ...` keeps this object and only calls settings().
-  if (calc_->precision() != precision_) calc_ = std::make_unique<painn::Calculator>(*model_, precision_, 0);
+  if (calc_->precision() != precision_) make_calculator();
   // OpenMP threads per MPI rank as LAMMPS counts them (OMP_NUM_THREADS, else 1; `package omp N`).
-  calc_->set_threads(comm->nthreads);
+  try {
+    calc_->set_threads(comm->nthreads);
+  } catch (const painn::Error &e) {
+    error->all(FLERR, std::string("pair_style painn: ") + e.what());
+  }
 }
 
 double PairPaiNN::init_one(int, int) {

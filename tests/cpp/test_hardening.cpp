@@ -268,3 +268,45 @@ TEST(HardeningD2, AbsurdDensityIsRefused) {
   EXPECT_TRUE(std::isfinite(r.energy));
 }
 
+// ---- D3: thread counts -----------------------------------------------------------------------
+
+TEST(HardeningD3, AbsurdThreadCountsAreRefused) {
+  const Model m = small_model("ultratiny", 5);
+  EXPECT_ERROR(Calculator(m, Precision::fp64, 100000), "thread count 100000 is above the limit of 1024");
+  Calculator calc(m, Precision::fp64, 1);
+  EXPECT_ERROR(calc.set_threads(1000000), "thread count 1000000 is above the limit");
+  EXPECT_NO_THROW(calc.set_threads(-5));  // <= 0: OpenMP's default
+}
+
+// ---- D4: weights that overflow, non-finite results -------------------------------------------
+
+TEST(HardeningD4, NonFiniteResultsAreErrorsNamingTheModel) {
+  Model m = small_model("ultratiny", 5);
+  m.origin = "huge.safetensors";
+  m.params.at("interaction.0.context1.weight").data[3] = 1.3e37;  // one flipped exponent bit in fp32
+  const System s = random_cluster(6, 3.0, 11);
+  for (Precision p : {Precision::fp32, Precision::fp64}) {
+    const Calculator calc(m, p, 1);
+    EXPECT_ERROR(calc.compute(s), "model huge.safetensors: the ") << to_string(p);
+    EXPECT_ERROR(calc.compute(s), "is not finite (NaN or Inf)") << to_string(p);
+  }
+  Model big = small_model("ultratiny", 5);
+  big.config.energy_scale = 1e308;
+  EXPECT_ERROR(Calculator(big, Precision::fp64, 1).compute(s), "is not finite");
+}
+
+TEST(HardeningD4, WeightsBeyondFp32AreRefusedForFp32Compute) {
+  Model m = small_model("ultratiny", 5);
+  m.params.at("head.0.weight").data[0] = 1e39;
+  const Model loaded = Model::from_bytes(m.to_bytes(WeightDtype::f64), "w1e39.safetensors");
+  EXPECT_ERROR(Calculator(loaded, Precision::fp32, 1), "model w1e39.safetensors: tensor 'head.0.weight' holds");
+  EXPECT_ERROR(Calculator(loaded, Precision::fp32, 1), "beyond the fp32 range");
+  EXPECT_NO_THROW(Calculator(loaded, Precision::fp64, 1));
+  // An int8 scale of 3e38 dequantizes beyond float's range.
+  SafetensorsFile f = parse_safetensors(small_model("ultratiny", 5).to_bytes(WeightDtype::i8), "q");
+  const float huge = 3e38f;
+  std::memcpy(&f.tensors.at("head.0.weight.scale").bytes[0], &huge, 4);
+  const Model qm = Model::from_bytes(serialize_safetensors(f), "scale.safetensors");
+  EXPECT_ERROR(Calculator(qm, Precision::fp32, 1), "beyond the fp32 range");
+}
+
