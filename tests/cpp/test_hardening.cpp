@@ -310,3 +310,19 @@ TEST(HardeningD4, WeightsBeyondFp32AreRefusedForFp32Compute) {
   EXPECT_ERROR(Calculator(qm, Precision::fp32, 1), "beyond the fp32 range");
 }
 
+// ---- Determinism across thread counts (README "Determinism") ---------------------------------
+
+TEST(Determinism, Fp64EnergyBitwiseAndForcesWithinBoundAcrossThreads) {
+  const Model m = small_model("ultratiny", 16);
+  for (const System& s : {random_periodic(80, triclinic_cell(10, 10, 10), 34), random_cluster(70, 9.0, 35)}) {
+    const Result ref = Calculator(m, Precision::fp64, 1).compute(s);
+    for (int threads : {2, 3, 4}) {
+      const Result r = Calculator(m, Precision::fp64, threads).compute(s);
+      EXPECT_EQ(r.energy, ref.energy) << threads << " threads";  // bitwise
+      for (int c = 0; c < 9; ++c) EXPECT_NEAR(r.virial[c], ref.virial[c], 1e-13 * (1 + std::fabs(ref.virial[c])));
+      for (size_t i = 0; i < s.positions.size(); ++i)
+        for (int c = 0; c < 3; ++c)
+          EXPECT_NEAR(r.forces[i][c], ref.forces[i][c], 1e-14 * max_abs(ref.forces)) << threads << " threads";
+    }
+  }
+}
