@@ -165,7 +165,7 @@ TEST(HardeningD6, BigClaimsAreRejectedBeforeAllocating) {
   });
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_ERROR(load(bytes), "has shape");
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);  // was 19 s and 2.9 GB on main
   // Claims beyond the ranges are refused by name.
   EXPECT_ERROR(load(with_metadata("hidden", "4097")), "hidden = 4097 is out of range 1..4096");
   EXPECT_ERROR(load(with_metadata("head_hidden", "[65537]")), "head width 65537 is out of range");
@@ -217,7 +217,7 @@ TEST(HardeningD2, ScatteredAtomsUseLinearMemoryAndTime) {
   const auto t0 = std::chrono::steady_clock::now();
   const Graph g = build_graph(s, m, m.config.cutoff);
   EXPECT_EQ(g.n_edges(), 0);
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);  // generous: loaded CI machines
 }
 
 TEST(HardeningD2, HugeCoordinatesAreRefused) {
