@@ -94,6 +94,10 @@ std::map<std::string, std::vector<double>> Calculator::training_gradient(
 Result Calculator::compute(const System& system, const Request& request) const {
   ThreadScope scope(threads_);
   const Graph graph = build_graph(system, model_, model_.config.cutoff);
+  if (graph.n_nodes == 0) {  // no atoms: nothing to evaluate (energy 0)
+    Result empty;
+    return empty;
+  }
   Request req = request;
   req.edge_gradients = false;
   Result r = impl_->compute(graph, req, nullptr);

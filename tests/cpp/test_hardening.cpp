@@ -268,6 +268,17 @@ TEST(HardeningD2, AbsurdDensityIsRefused) {
   EXPECT_TRUE(std::isfinite(r.energy));
 }
 
+TEST(HardeningFuzz, EmptyStructureGivesZero) {
+  // fuzz_compute: a frame of 0 atoms made Eigen offset a null pointer in mixing_forward (UBSan;
+  // this test fails only in the sanitizer builds before the fix).
+  const Model m = small_model("ultratiny", 5);
+  for (Precision p : {Precision::fp64, Precision::fp32}) {
+    const Result r = Calculator(m, p, 1).compute(System{});
+    EXPECT_EQ(r.energy, 0.0);
+    EXPECT_TRUE(r.forces.empty());
+  }
+}
+
 // ---- D3: thread counts -----------------------------------------------------------------------
 
 TEST(HardeningD3, AbsurdThreadCountsAreRefused) {
