@@ -84,16 +84,21 @@ void PairPaiNN::read_model(const char *path) {
   std::string bytes;
   long size = -1;
   if (comm->me == 0) {
-    std::ifstream in(path, std::ios::binary);
-    if (in) {
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      bytes = ss.str();
+    try {
+      bytes = painn::Model::read_file(path);  // refuses directories, devices and files above its limit
       size = static_cast<long>(bytes.size());
+    } catch (const painn::Error &e) {
+      bytes = e.what();  // the message travels instead of the bytes
     }
   }
   MPI_Bcast(&size, 1, MPI_LONG, 0, world);
-  if (size < 0) error->all(FLERR, std::string("pair_coeff painn: cannot open model file '") + path + "'");
+  if (size < 0) {
+    long len = static_cast<long>(bytes.size());
+    MPI_Bcast(&len, 1, MPI_LONG, 0, world);
+    bytes.resize(len);
+    MPI_Bcast(bytes.data(), static_cast<int>(len), MPI_CHAR, 0, world);
+    error->all(FLERR, "pair_coeff painn: " + bytes);
+  }
   bytes.resize(size);
   MPI_Bcast(bytes.data(), static_cast<int>(size), MPI_CHAR, 0, world);
   try {
@@ -156,7 +161,16 @@ void PairPaiNN::coeff(int narg, char **arg) {
     top->comm_forward = std::max(top->comm_forward, comm_forward);
     top->comm_reverse = std::max(top->comm_reverse, comm_reverse);
   }
-  calc_ = std::make_unique<painn::Calculator>(*model_, precision_, 0);
+  make_calculator();
+}
+
+// fp32 compute refuses a model with weights beyond float's range: a LAMMPS error, not a crash.
+void PairPaiNN::make_calculator() {
+  try {
+    calc_ = std::make_unique<painn::Calculator>(*model_, precision_, 0);
+  } catch (const painn::Error &e) {
+    error->all(FLERR, std::string("pair_style painn: ") + e.what());
+  }
 }
 
 void PairPaiNN::init_style() {
@@ -178,9 +192,13 @@ void PairPaiNN::init_style() {
   neighbor->requests[irequest]->half = 0;
   neighbor->requests[irequest]->full = 1;
   // A repeated `pair_style painn precision ...` keeps this object and only calls settings().
-  if (calc_->precision() != precision_) calc_ = std::make_unique<painn::Calculator>(*model_, precision_, 0);
+  if (calc_->precision() != precision_) make_calculator();
   // OpenMP threads per MPI rank as LAMMPS counts them (OMP_NUM_THREADS, else 1; `package omp N`).
-  calc_->set_threads(comm->nthreads);
+  try {
+    calc_->set_threads(comm->nthreads);
+  } catch (const painn::Error &e) {
+    error->all(FLERR, std::string("pair_style painn: ") + e.what());
+  }
 }
 
 double PairPaiNN::init_one(int, int) {
@@ -230,9 +248,10 @@ void PairPaiNN::compute(int eflag, int vflag) {
       const double d0 = x[j][0] - x[i][0], d1 = x[j][1] - x[i][1], d2 = x[j][2] - x[i][2];
       const double r2 = d0 * d0 + d1 * d1 + d2 * d2;
       if (r2 >= rc2) continue;
-      if (!(r2 >= 1e-16))  // named here by atom ID (the core only knows node indices)
+      if (!(r2 >= 0.01))  // closer than 0.1 A (as the core); named here by atom ID (the core only knows nodes)
         error->one(FLERR, "pair_style painn: atoms " + std::to_string(atom->tag[i]) + " and " +
-                              std::to_string(atom->tag[j]) + " coincide or have a non-finite distance");
+                              std::to_string(atom->tag[j]) + " are " + std::to_string(std::sqrt(r2)) +
+                              " A apart, closer than 0.1 A (overlapping atoms), or their distance is not finite");
       graph_.neighbor.push_back(nj);
       graph_.vec.push_back({d0, d1, d2});
     }

@@ -51,6 +51,7 @@ class PairPaiNN : public Pair, private painn::GhostExchange {
   template <typename T> void unpack_rows(int n, const int *atoms, const double *buf, bool add);
 
   void read_model(const char *path);
+  void make_calculator();
   void allocate();
 
   std::unique_ptr<painn::Model> model_;

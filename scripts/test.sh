@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # One command for every test: installs what is missing, builds, runs the whole suite via ctest.
+# PAINN_HARDENING=1 also runs the sanitizer suite (scripts/sanitize.sh) and each fuzz target for
+# 60 s (scripts/fuzz.sh); both need their own builds, so they are off by default
+# (docs/hardening.md, "How often").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 training/teacher/setup_teacher.sh   # teacher venv for the labeller and pipeline tests (ANI-1x)
 scripts/build.sh
-cd build
-ctest --output-on-failure -j"$(nproc)" "$@"
+(cd build && ctest --output-on-failure -j"$(nproc)" "$@")
+if [ "${PAINN_HARDENING:-0}" = 1 ]; then
+  scripts/sanitize.sh
+  scripts/fuzz.sh 60
+fi

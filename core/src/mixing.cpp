@@ -29,8 +29,10 @@ void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, Mix
       cache.norm(i, h) = std::sqrt(v0 * v0 + v1 * v1 + v2 * v2 + T(kNormEps));
     }
   }
-  ctx.leftCols(H) = q.topRows(n);
-  ctx.rightCols(H) = cache.norm;
+  if (n > 0) {  // a block of an empty matrix offsets a null pointer (UBSan; found by fuzz_compute)
+    ctx.leftCols(H) = q.topRows(n);
+    ctx.rightCols(H) = cache.norm;
+  }
   cache.c1_pre.noalias() = ctx * w.context1.weight.transpose();
   cache.c1_pre.rowwise() += w.context1.bias;
   const Mat<T> c1 = silu_of(cache.c1_pre);

@@ -137,7 +137,7 @@ void validate_repulsion(const ModelConfig& c) {
 }
 }  // namespace
 
-void Model::validate() const {
+void Model::validate(bool config_only) const {
   const ModelConfig& c = config;
   if (c.hidden < 1 || c.hidden > 4096) throw Error("model: hidden = " + std::to_string(c.hidden) + " is out of range 1..4096");
   if (c.layers < 1 || c.layers > 64) throw Error("model: layers = " + std::to_string(c.layers) + " is out of range 1..64");
@@ -160,6 +160,7 @@ void Model::validate() const {
   if (!std::isfinite(c.energy_scale) || !std::isfinite(c.energy_shift))
     throw Error("model: energy_scale/energy_shift is not finite");
   if (c.repulsion == Repulsion::zbl) validate_repulsion(c);
+  if (config_only) return;
   const auto expected = expected_tensors(c);
   for (const auto& [name, shape] : expected) {
     auto it = params.find(name);

@@ -1,7 +1,9 @@
 // Reading and writing the painn-md safetensors model file (docs/model-format.md).
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -28,38 +30,65 @@ const std::string& need(const std::map<std::string, std::string>& meta, const st
   return it->second;
 }
 
+// Integers are plain decimal: an optional '-', then digits without leading zeros ("0" itself is
+// fine), nothing else (no spaces, '+', hex or fraction), and within the range of int.
 int parse_int(const std::string& s, const std::string& key, const std::string& where) {
-  try {
-    size_t pos = 0;
-    long v = std::stol(s, &pos);
-    if (pos != s.size()) throw std::invalid_argument("trailing");
-    return static_cast<int>(v);
-  } catch (const std::exception&) {
-    throw Error(where + "metadata '" + key + "' = '" + s + "' is not an integer");
-  }
+  const size_t d0 = (!s.empty() && s[0] == '-') ? 1 : 0;
+  bool ok = s.size() > d0 && s.size() - d0 <= 10 && !(s[d0] == '0' && s.size() > d0 + 1);
+  for (size_t k = d0; ok && k < s.size(); ++k) ok = s[k] >= '0' && s[k] <= '9';
+  if (!ok)
+    throw Error(where + "metadata '" + key + "' = '" + s +
+                "' is not an integer (plain decimal: optional '-', digits, no leading zeros or spaces)");
+  const long long v = std::stoll(s);
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+    throw Error(where + "metadata '" + key + "' = '" + s + "' is out of the integer range");
+  return static_cast<int>(v);
 }
 
+// Decimals follow JSON's number grammar (what %.17g writes): -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
 double parse_double(const std::string& s, const std::string& key, const std::string& where) {
-  try {
-    size_t pos = 0;
-    double v = std::stod(s, &pos);
-    if (pos != s.size()) throw std::invalid_argument("trailing");
-    if (!std::isfinite(v)) throw Error(where + "metadata '" + key + "' is not finite");
-    return v;
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception&) {
-    throw Error(where + "metadata '" + key + "' = '" + s + "' is not a number");
+  size_t k = 0;
+  const size_t n = s.size();
+  auto digits = [&] {
+    const size_t k0 = k;
+    while (k < n && s[k] >= '0' && s[k] <= '9') ++k;
+    return k - k0;
+  };
+  bool ok = true;
+  if (k < n && s[k] == '-') ++k;
+  if (k < n && s[k] == '0') ++k;
+  else ok = digits() > 0;
+  if (ok && k < n && s[k] == '.') { ++k; ok = digits() > 0; }
+  if (ok && k < n && (s[k] == 'e' || s[k] == 'E')) {
+    ++k;
+    if (k < n && (s[k] == '+' || s[k] == '-')) ++k;
+    ok = digits() > 0;
   }
+  if (!ok || k != n || n == 0) throw Error(where + "metadata '" + key + "' = '" + s + "' is not a decimal number");
+  const double v = std::strtod(s.c_str(), nullptr);
+  if (!std::isfinite(v)) throw Error(where + "metadata '" + key + "' = '" + s + "' is not finite");
+  return v;
 }
 
+// A JSON list of integers, each within the range of int (no fractions, no wrap-around).
 std::vector<int> parse_int_list(const std::string& s, const std::string& key, const std::string& where) {
+  nlohmann::json j;
   try {
-    auto j = nlohmann::json::parse(s);
-    return j.get<std::vector<int>>();
-  } catch (const std::exception&) {
-    throw Error(where + "metadata '" + key + "' = '" + s + "' is not a JSON list of integers");
+    j = parse_json_strict(s, "it");
+  } catch (const Error& e) {
+    throw Error(where + "metadata '" + key + "' = '" + s.substr(0, 80) + "' is not a JSON list of integers (" + e.what() + ")");
   }
+  if (!j.is_array()) throw Error(where + "metadata '" + key + "' = '" + s + "' is not a JSON list of integers");
+  std::vector<int> out;
+  for (const auto& v : j) {
+    if (!v.is_number_integer() ||
+        (v.is_number_unsigned() ? v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int>::max())
+                                : (v.get<int64_t>() < std::numeric_limits<int>::min() ||
+                                   v.get<int64_t>() > std::numeric_limits<int>::max())))
+      throw Error(where + "metadata '" + key + "' = '" + s + "' is not a JSON list of integers (entry " + v.dump() + ")");
+    out.push_back(static_cast<int>(v.get<int64_t>()));
+  }
+  return out;
 }
 
 std::vector<double> parse_double_list(const std::string& s, const std::string& key, const std::string& where) {
@@ -91,13 +120,34 @@ bool is_matrix_weight(const std::string& name, const std::vector<int64_t>& shape
 
 }  // namespace
 
-Model Model::load(const std::string& path) {
+std::string Model::read_file(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (std::filesystem::is_directory(status)) throw Error("model file '" + path + "' is a directory");
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) && !std::filesystem::is_fifo(status))
+    throw Error("model file '" + path + "' is not a regular file (a device or socket)");
+  if (std::filesystem::is_regular_file(status)) {
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec && size > kMaxModelFileBytes)
+      throw Error("model file '" + path + "' has " + std::to_string(size) + " bytes, more than the limit of " +
+                  std::to_string(kMaxModelFileBytes >> 20) + " MiB");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot open model file '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return from_bytes(ss.str(), path);
+  // Read in chunks up to the limit (also for pipes and devices such as /dev/zero).
+  std::string bytes;
+  char chunk[1 << 16];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    bytes.append(chunk, static_cast<size_t>(in.gcount()));
+    if (bytes.size() > kMaxModelFileBytes)
+      throw Error("model file '" + path + "' is larger than the limit of " + std::to_string(kMaxModelFileBytes >> 20) +
+                  " MiB");
+  }
+  if (in.bad()) throw Error("error while reading model file '" + path + "'");
+  return bytes;
 }
+
+Model Model::load(const std::string& path) { return from_bytes(read_file(path), path); }
 
 Model Model::from_bytes(const std::string& bytes, const std::string& origin) {
   const std::string where = "model file " + origin + ": ";
@@ -138,25 +188,18 @@ Model Model::from_bytes(const std::string& bytes, const std::string& origin) {
   m.stored_dtype = weight_dtype_from_string(need(meta, "weight_dtype", where));
   read_repulsion(meta, c, where);
   if (auto p = meta.find("provenance"); p != meta.end()) {
-    try {
-      auto j = nlohmann::json::parse(p->second);
-      for (auto it = j.begin(); it != j.end(); ++it)
-        m.provenance[it.key()] = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
-    } catch (const std::exception&) {
-      throw Error(where + "metadata 'provenance' is not a JSON object");
-    }
+    const nlohmann::json j = parse_json_strict(p->second, where + "metadata 'provenance'");
+    if (!j.is_object()) throw Error(where + "metadata 'provenance' is not a JSON object");
+    for (auto it = j.begin(); it != j.end(); ++it)
+      m.provenance[it.key()] = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
   }
-  // Guard sizes before allocating anything from them.
+  // Check the hyperparameters before anything is sized from them (tensors are only ever decoded
+  // from the file's own bytes, after their shapes matched).
   try {
-    ModelConfig probe = c;
-    probe.reference_energy.assign(c.species.size(), 0.0);
-    Model tmp;
-    tmp.config = probe;
-    for (const auto& [name, shape] : expected_tensors(probe)) {
-      Tensor t; t.shape = shape; t.data.resize(static_cast<size_t>(t.size()));
-      tmp.params[name] = std::move(t);
-    }
-    tmp.validate();  // hyperparameter ranges and species checks
+    Model probe;
+    probe.config = c;
+    probe.config.reference_energy.assign(c.species.size(), 0.0);
+    probe.validate(/*config_only=*/true);  // hyperparameter ranges and species checks
   } catch (const Error& e) {
     throw Error(where + e.what());
   }
@@ -182,6 +225,15 @@ Model Model::from_bytes(const std::string& bytes, const std::string& origin) {
       for (auto s : raw.shape) got += (got.empty() ? "" : ",") + std::to_string(s);
       throw Error(where + "tensor '" + name + "' has shape [" + got + "], expected [" + want + "]");
     }
+    // Every weight is stored in the dtype the metadata declares (section 3, "Weight dtypes").
+    const char* want_dtype = m.stored_dtype == WeightDtype::f64   ? "F64"
+                             : m.stored_dtype == WeightDtype::f32 ? "F32"
+                             : m.stored_dtype == WeightDtype::f16 ? "F16"
+                             : is_matrix_weight(name, shape)      ? "I8"
+                                                                  : "F32";
+    if (raw.dtype != want_dtype)
+      throw Error(where + "tensor '" + name + "' is " + raw.dtype + " but weight_dtype " + to_string(m.stored_dtype) +
+                  " stores it as " + want_dtype);
     t.data = decode_to_double(raw);
     if (raw.dtype == "I8") {
       if (!is_matrix_weight(name, shape)) throw Error(where + "tensor '" + name + "' may not be stored as I8");
@@ -208,6 +260,7 @@ Model Model::from_bytes(const std::string& bytes, const std::string& origin) {
   } catch (const Error& e) {
     throw Error(where + e.what());
   }
+  m.origin = origin;
   return m;
 }
 

@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <unordered_map>
 
 #include "painn/calculator.h"
 #include "painn/error.h"
@@ -23,7 +25,17 @@ namespace painn {
 
 namespace {
 
+constexpr double kMaxCoordinate = 1e8;   // A; beyond it double positions resolve distances worse than 1e-8 A
+constexpr double kMinDistance = 0.1;     // A; closer atoms are an input error (no chemical bond is that short)
+constexpr int64_t kMaxBinsPerDim = int64_t{1} << 20;
+
 using Vec3 = Eigen::Vector3d;
+
+std::string fmt(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", x);
+  return buf;
+}
 
 Eigen::Matrix3d completed_cell(const System& s) {
   Eigen::Matrix3d B;  // rows are lattice vectors
@@ -78,9 +90,13 @@ Graph build_graph(const System& s, const Model& model, double rc) {
                   list + ")");
     }
     g.species[i] = k;
-    for (int c = 0; c < 3; ++c)
+    for (int c = 0; c < 3; ++c) {
       if (!std::isfinite(s.positions[i][c]))
         throw Error("position of atom " + std::to_string(i) + " is NaN or infinite");
+      if (std::fabs(s.positions[i][c]) > kMaxCoordinate)
+        throw Error("position of atom " + std::to_string(i) + " has a coordinate of " + fmt(s.positions[i][c]) +
+                    " A, beyond the limit of 1e8 A (distances there lose their precision)");
+    }
   }
   g.offsets.assign(N + 1, 0);
   if (N == 0) return g;
@@ -106,6 +122,9 @@ Graph build_graph(const System& s, const Model& model, double rc) {
   lo.array() -= rc;
   hi.array() += rc;
 
+  // Candidate images inside the grown bounding box: at most 1 per A^3 of the box (plus the atoms).
+  const double box_volume = (hi - lo).prod();
+  const size_t max_candidates = static_cast<size_t>(std::min(1e9, std::max(1000.0, box_volume))) + static_cast<size_t>(N);
   // Candidate images inside the grown bounding box.
   std::vector<Vec3> cand_pos;
   std::vector<int> cand_atom;
@@ -117,6 +136,10 @@ Graph build_graph(const System& s, const Model& model, double rc) {
         for (int j = 0; j < N; ++j) {
           const Vec3 p = wrapped[j] + shift;
           if ((p.array() < lo.array()).any() || (p.array() > hi.array()).any()) continue;
+          if (cand_pos.size() >= max_candidates)
+            throw Error("more than " + std::to_string(max_candidates) + " atoms and periodic images lie within " +
+                        fmt(rc) + " A of the atoms (a density above 1 atom/A^3, far beyond any matter: a cell too small "
+                        "for its atoms)");
           cand_pos.push_back(p);
           cand_atom.push_back(j);
           cand_home.push_back(a == 0 && b == 0 && c == 0);
@@ -124,34 +147,35 @@ Graph build_graph(const System& s, const Model& model, double rc) {
       }
   const int M = static_cast<int>(cand_pos.size());
 
-  // Bins of side >= rc, at most about 2 per candidate (sparse systems get bigger bins).
+  // Bins of side >= rc, hashed: only occupied bins are stored (memory O(candidates) however far
+  // apart the atoms are). At most 2^20 bins per direction (side grows for very sparse systems),
+  // so bin coordinates fit a 64-bit key and no cast can overflow (coordinates are bounded).
   const Vec3 ext = hi - lo;
-  double side = rc;
-  auto bins_for = [&](double sd) {
-    int64_t t = 1;
-    for (int d = 0; d < 3; ++d) t *= std::max<int64_t>(1, static_cast<int64_t>(ext[d] / sd));
-    return t;
-  };
-  while (bins_for(side) > 2 * static_cast<int64_t>(M) + 27) side *= 1.26;
-  int nb[3];
-  for (int d = 0; d < 3; ++d) nb[d] = std::max(1, static_cast<int>(ext[d] / side));
+  const double side = std::max(rc, ext.maxCoeff() / static_cast<double>(kMaxBinsPerDim - 1));
+  int64_t nb[3];
+  for (int d = 0; d < 3; ++d) nb[d] = std::max<int64_t>(1, std::min<int64_t>(kMaxBinsPerDim, static_cast<int64_t>(ext[d] / side)));
   auto bin_of = [&](const Vec3& p, int d) {
-    int k = static_cast<int>((p[d] - lo[d]) / ext[d] * nb[d]);
-    return std::min(nb[d] - 1, std::max(0, k));
+    const double x = (p[d] - lo[d]) / side;  // in [0, 2^20]
+    const int64_t k = static_cast<int64_t>(std::max(0.0, std::min(x, static_cast<double>(nb[d] - 1))));
+    return k;
   };
-  const int64_t n_bins = static_cast<int64_t>(nb[0]) * nb[1] * nb[2];
-  std::vector<int> bin_start(n_bins + 1, 0), order(M);
-  std::vector<int64_t> cand_bin(M);
-  for (int m = 0; m < M; ++m) {
-    cand_bin[m] = (static_cast<int64_t>(bin_of(cand_pos[m], 0)) * nb[1] + bin_of(cand_pos[m], 1)) * nb[2] +
-                  bin_of(cand_pos[m], 2);
-    ++bin_start[cand_bin[m] + 1];
+  auto key_of = [&](int64_t x, int64_t y, int64_t z) { return (x << 42) | (y << 21) | z; };
+  std::vector<std::pair<int64_t, int>> keyed(M);
+  for (int m = 0; m < M; ++m)
+    keyed[m] = {key_of(bin_of(cand_pos[m], 0), bin_of(cand_pos[m], 1), bin_of(cand_pos[m], 2)), m};
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<int> order(M), bin_start;
+  std::unordered_map<int64_t, int> bin_index;  // occupied bin key -> its index in bin_start
+  bin_index.reserve(static_cast<size_t>(M));
+  for (int k = 0; k < M; ++k) {
+    order[k] = keyed[k].second;
+    if (k == 0 || keyed[k].first != keyed[k - 1].first) {
+      bin_index.emplace(keyed[k].first, static_cast<int>(bin_start.size()));
+      bin_start.push_back(k);
+    }
   }
-  for (int64_t b = 0; b < n_bins; ++b) bin_start[b + 1] += bin_start[b];
-  {
-    std::vector<int> fill(bin_start.begin(), bin_start.end() - 1);
-    for (int m = 0; m < M; ++m) order[fill[cand_bin[m]]++] = m;
-  }
+  bin_start.push_back(M);
+  std::vector<std::pair<int64_t, int>>().swap(keyed);
 
   // Each atom's neighbours, gathered per thread in contiguous chunks of atoms, then joined in
   // atom order so the list does not depend on the thread count.
@@ -159,7 +183,10 @@ Graph build_graph(const System& s, const Model& model, double rc) {
   std::vector<int> degree(N, 0);
   std::vector<std::vector<int>> chunk_nbr;
   std::vector<std::vector<std::array<double, 3>>> chunk_vec;
-  int coincident_i = -1, coincident_j = -1;
+  int close_i = -1, close_j = -1, crowded_i = -1;
+  double close_d = 0.0;
+  // Neighbours per atom are bounded by a density of 1 atom/A^3 (about 5x the densest solids).
+  const int max_degree = static_cast<int>(std::min(1e8, std::max(64.0, 4.0 / 3.0 * M_PI * rc * rc * rc)));
 #pragma omp parallel
   {
 #pragma omp single
@@ -172,20 +199,27 @@ Graph build_graph(const System& s, const Model& model, double rc) {
 #pragma omp for schedule(static)
     for (int i = 0; i < N; ++i) {
       const Vec3& pi = wrapped[i];
-      const int bx = bin_of(pi, 0), by = bin_of(pi, 1), bz = bin_of(pi, 2);
-      for (int x = std::max(0, bx - 1); x <= std::min(nb[0] - 1, bx + 1); ++x)
-        for (int y = std::max(0, by - 1); y <= std::min(nb[1] - 1, by + 1); ++y)
-          for (int z = std::max(0, bz - 1); z <= std::min(nb[2] - 1, bz + 1); ++z) {
-            const int64_t b = (static_cast<int64_t>(x) * nb[1] + y) * nb[2] + z;
+      const int64_t bx = bin_of(pi, 0), by = bin_of(pi, 1), bz = bin_of(pi, 2);
+      for (int64_t x = std::max<int64_t>(0, bx - 1); x <= std::min(nb[0] - 1, bx + 1); ++x)
+        for (int64_t y = std::max<int64_t>(0, by - 1); y <= std::min(nb[1] - 1, by + 1); ++y)
+          for (int64_t z = std::max<int64_t>(0, bz - 1); z <= std::min(nb[2] - 1, bz + 1); ++z) {
+            const auto found = bin_index.find(key_of(x, y, z));
+            if (found == bin_index.end()) continue;
+            const int b = found->second;
             for (int k = bin_start[b]; k < bin_start[b + 1]; ++k) {
               const int m = order[k];
               if (cand_atom[m] == i && cand_home[m]) continue;
               const Vec3 r = cand_pos[m] - pi;
               const double d2 = r.squaredNorm();
               if (d2 >= rc2) continue;
-              if (d2 < 1e-16) {
+              if (d2 < kMinDistance * kMinDistance) {
 #pragma omp critical
-                { coincident_i = i; coincident_j = cand_atom[m]; }
+                if (close_i < 0 || i < close_i) { close_i = i; close_j = cand_atom[m]; close_d = std::sqrt(d2); }
+              }
+              if (degree[i] >= max_degree) {
+#pragma omp critical
+                if (crowded_i < 0 || i < crowded_i) crowded_i = i;
+                break;
               }
               my_nbr.push_back(cand_atom[m]);
               my_vec.push_back({r[0], r[1], r[2]});
@@ -194,9 +228,17 @@ Graph build_graph(const System& s, const Model& model, double rc) {
           }
     }
   }
-  if (coincident_i >= 0)
-    throw Error("atoms " + std::to_string(coincident_i) + " and " + std::to_string(coincident_j) +
-                " (or a periodic image of it) are at the same position");
+  if (close_i >= 0)
+    throw Error(close_i == close_j
+                    ? "atom " + std::to_string(close_i) + " is " + fmt(close_d) +
+                          " A from its own periodic image (closer than 0.1 A: the cell is too small)"
+                    : "atoms " + std::to_string(close_i) + " and " + std::to_string(close_j) + " (or a periodic image) are " +
+                          (close_d == 0.0 ? std::string("at the same position") : fmt(close_d) + " A apart") +
+                          ", closer than 0.1 A (overlapping atoms)");
+  if (crowded_i >= 0)
+    throw Error("atom " + std::to_string(crowded_i) + " has more than " + std::to_string(max_degree) +
+                " neighbours within the " + fmt(rc) + " A cutoff (a density above 1 atom/A^3, far beyond any matter: "
+                "overlapping atoms or a cell too small for its atoms)");
   for (int i = 0; i < N; ++i) g.offsets[i + 1] = g.offsets[i] + degree[i];
   for (size_t t = 0; t < chunk_nbr.size(); ++t) {
     g.neighbor.insert(g.neighbor.end(), chunk_nbr[t].begin(), chunk_nbr[t].end());

@@ -1,5 +1,6 @@
 #include "safetensors.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,36 @@ size_t dtype_size(const std::string& dtype) {
   throw Error("unsupported tensor dtype '" + dtype + "' (expected F64, F32, F16 or I8)");
 }
 
+nlohmann::json parse_json_strict(const std::string& text, const std::string& what) {
+  // The callback sees every object start/end and key before the value is built: it bounds the
+  // depth (deep nesting would overflow the stack when the value is later dumped or destroyed) and
+  // rejects duplicate keys (which nlohmann would silently resolve to the last one).
+  std::vector<std::vector<std::string>> keys;  // keys seen so far in each open object
+  auto cb = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if ((event == E::object_start || event == E::array_start) && depth >= kMaxJsonDepth)
+      throw Error(what + " is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (event == E::object_start) keys.emplace_back();
+    if (event == E::object_end && !keys.empty()) keys.pop_back();
+    if (event == E::key && !keys.empty()) {
+      const std::string k = parsed.get<std::string>();
+      for (const auto& seen : keys.back())
+        if (seen == k) throw Error(what + " has the key '" + k + "' twice");
+      keys.back().push_back(k);
+    }
+    return true;
+  };
+  if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0)
+    throw Error(what + " starts with a byte-order mark (not allowed)");
+  try {
+    return nlohmann::json::parse(text, cb);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(what + " is not valid JSON (" + std::string(e.what()) + ")");
+  }
+}
+
 SafetensorsFile parse_safetensors(const std::string& buf, const std::string& origin) {
   const std::string where = "model file " + origin + ": ";
   if (buf.size() < 8) throw Error(where + "truncated: " + std::to_string(buf.size()) +
@@ -26,16 +57,17 @@ SafetensorsFile parse_safetensors(const std::string& buf, const std::string& ori
   if (header_size == 0 || header_size > buf.size() - 8)
     throw Error(where + "bad header size " + std::to_string(header_size) + " for a file of " +
                 std::to_string(buf.size()) + " bytes (not a safetensors file, or truncated)");
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(buf.begin() + 8, buf.begin() + 8 + static_cast<long>(header_size));
-  } catch (const std::exception& e) {
-    throw Error(where + "header is not valid JSON (" + std::string(e.what()) + ")");
-  }
+  if (header_size > kMaxHeaderBytes)
+    throw Error(where + "header of " + std::to_string(header_size) + " bytes is larger than the limit of " +
+                std::to_string(kMaxHeaderBytes) + " bytes");
+  if (buf[8] != '{') throw Error(where + "header does not start with '{' (not a safetensors JSON header)");
+  const nlohmann::json header = parse_json_strict(buf.substr(8, header_size), where + "header");
   if (!header.is_object()) throw Error(where + "header is not a JSON object");
   const uint64_t data_size = buf.size() - 8 - header_size;
   const char* data = buf.data() + 8 + header_size;
   SafetensorsFile out;
+  struct Range { uint64_t begin, end; std::string name; };
+  std::vector<Range> ranges;
   for (auto it = header.begin(); it != header.end(); ++it) {
     if (it.key() == "__metadata__") {
       if (!it.value().is_object()) throw Error(where + "__metadata__ is not an object");
@@ -53,14 +85,20 @@ SafetensorsFile parse_safetensors(const std::string& buf, const std::string& ori
       throw Error(where + tname + "entry needs dtype, shape and two data_offsets");
     RawTensor raw;
     raw.dtype = t["dtype"].get<std::string>();
-    const size_t esize = dtype_size(raw.dtype);
+    size_t esize = 0;
+    try {
+      esize = dtype_size(raw.dtype);
+    } catch (const Error& e) {
+      throw Error(where + tname + e.what());
+    }
     uint64_t count = 1;
     for (const auto& s : t["shape"]) {
-      if (!s.is_number_integer() || s.get<int64_t>() < 0) throw Error(where + tname + "bad shape");
-      raw.shape.push_back(s.get<int64_t>());
-      if (raw.shape.back() > 0 && count > std::numeric_limits<uint32_t>::max() / static_cast<uint64_t>(raw.shape.back()))
+      if (!s.is_number_unsigned()) throw Error(where + tname + "bad shape (entries must be non-negative integers)");
+      const uint64_t n = s.get<uint64_t>();
+      if (n > std::numeric_limits<uint32_t>::max() || (n > 0 && count > std::numeric_limits<uint32_t>::max() / n))
         throw Error(where + tname + "shape too large");
-      count *= static_cast<uint64_t>(raw.shape.back());
+      raw.shape.push_back(static_cast<int64_t>(n));
+      count *= n;
     }
     const auto& off = t["data_offsets"];
     if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned())
@@ -72,9 +110,26 @@ SafetensorsFile parse_safetensors(const std::string& buf, const std::string& ori
     if (end - begin != count * esize)
       throw Error(where + tname + "holds " + std::to_string(end - begin) + " bytes but its shape and dtype need " +
                   std::to_string(count * esize));
+    ranges.push_back({begin, end, it.key()});
     raw.bytes.assign(data + begin, end - begin);
     out.tensors[it.key()] = std::move(raw);
   }
+  // The tensors tile the data section exactly: no overlaps, no gaps, no trailing bytes.
+  std::sort(ranges.begin(), ranges.end(),
+            [](const Range& a, const Range& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
+  for (size_t k = 1; k < ranges.size(); ++k)
+    if (ranges[k].begin < ranges[k - 1].end)
+      throw Error(where + "tensor '" + ranges[k].name + "': data [" + std::to_string(ranges[k].begin) + ", " +
+                  std::to_string(ranges[k].end) + ") overlaps another tensor's data ('" + ranges[k - 1].name + "')");
+  uint64_t pos = 0;
+  for (const auto& r : ranges) {
+    if (r.begin > pos)
+      throw Error(where + "data bytes [" + std::to_string(pos) + ", " + std::to_string(r.begin) +
+                  ") belong to no tensor (a gap in the data section)");
+    pos = r.end;
+  }
+  if (pos != data_size)
+    throw Error(where + std::to_string(data_size - pos) + " trailing bytes after the last tensor's data");
   return out;
 }
 

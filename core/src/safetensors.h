@@ -6,7 +6,17 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace painn {
+
+// Limits on what a file may claim before anything is allocated from it.
+constexpr uint64_t kMaxHeaderBytes = 16u << 20;   // 16 MiB of JSON header
+constexpr int kMaxJsonDepth = 64;                 // nesting depth of any JSON text we parse
+
+// Parses JSON text strictly: no byte-order mark, no duplicate keys in any object, nesting at most
+// kMaxJsonDepth. Throws painn::Error "<what> ..." naming the problem.
+nlohmann::json parse_json_strict(const std::string& text, const std::string& what);
 
 struct RawTensor {
   std::string dtype;             // F64 | F32 | F16 | I8

@@ -15,11 +15,13 @@ using namespace PaiNNPlugin;
 PaiNNForce::PaiNNForce() = default;
 
 PaiNNForce::PaiNNForce(const std::string& modelPath) {
-  std::ifstream in(modelPath, std::ios::binary);
-  if (!in) throw OpenMM::OpenMMException("PaiNNForce: cannot open model file '" + modelPath + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  setModelBytes(ss.str());
+  std::string bytes;
+  try {
+    bytes = painn::Model::read_file(modelPath);  // refuses directories, devices and oversized files
+  } catch (const painn::Error& e) {
+    throw OpenMM::OpenMMException(std::string("PaiNNForce: ") + e.what());
+  }
+  setModelBytes(bytes);
 }
 
 void PaiNNForce::setModelBytes(const std::string& bytes) {

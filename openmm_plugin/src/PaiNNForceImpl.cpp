@@ -26,6 +26,17 @@ void PaiNNForceImpl::initialize(OpenMM::ContextImpl& context) {
                                     std::to_string(n) + " particles)");
     if (!seen.insert(p).second) throw OpenMM::OpenMMException("PaiNNForce: particle " + std::to_string(p) + " is listed twice");
   }
+  if (owner.usesPeriodicBoundaryConditions()) {
+    // OpenMM gives every System a 2 nm cube until someone sets a box; a periodic PaiNNForce in a
+    // System whose box was never set would silently use that placeholder.
+    OpenMM::Vec3 a, b, c;
+    system.getDefaultPeriodicBoxVectors(a, b, c);
+    if (a == OpenMM::Vec3(2, 0, 0) && b == OpenMM::Vec3(0, 2, 0) && c == OpenMM::Vec3(0, 0, 2))
+      throw OpenMM::OpenMMException(
+          "PaiNNForce: the force is periodic but the System has no box of its own (its default periodic box is "
+          "OpenMM's 2 nm placeholder cube); call System.setDefaultPeriodicBoxVectors with the real box, or "
+          "setUsesPeriodicBoundaryConditions(False) for a non-periodic system");
+  }
   if (owner.getModelBytes().empty())
     throw OpenMM::OpenMMException("PaiNNForce: no model (construct it from a model file or call setModelBytes)");
   painn::Model model;

@@ -87,6 +87,9 @@ TEST(ModelFileErrors, Container) {
   expect_load_error(huge, "bad header size");
   std::string notjson = good_bytes();
   notjson[8] = '#';
+  expect_load_error(notjson, "does not start with '{'");
+  notjson[8] = '{';
+  notjson[9] = '#';
   expect_load_error(notjson, "not valid JSON");
   const std::string good = good_bytes();
   expect_load_error(good.substr(0, good.size() - 10), "outside");  // truncated data section

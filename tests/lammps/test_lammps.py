@@ -327,3 +327,47 @@ def test_hybrid_overlay_with_null_type(tmp_path, model, np_):
     f = forces(lammps_io.read_dump(tmp_path / "forces.dump"))
     assert np.all(f[len(atoms):] == 0)
     assert np.abs(f[:len(atoms)] - painn_eval(tmp_path, model, atoms).get_forces()).max() < 1e-10 * np.abs(f).max()
+
+
+# ---- hostile input (issue 13: D1, D4, close atoms, directories) ------------------------------
+def _with_metadata(src, dst, key, value):
+    import json
+    import struct
+    data = Path(src).read_bytes()
+    n = struct.unpack("<Q", data[:8])[0]
+    h = json.loads(data[8:8 + n])
+    h["__metadata__"][key] = value
+    text = json.dumps(h).encode()
+    Path(dst).write_bytes(struct.pack("<Q", len(text)) + text + data[8 + n:])
+    return dst
+
+
+@pytest.mark.parametrize("np_", [1, 2])
+@pytest.mark.parametrize("case,message", [
+    ("deep provenance", "metadata 'provenance' is nested deeper than 64 levels"),
+    ("energy_scale 1e308", "is not finite (NaN or Inf)"),
+    ("directory", "is a directory"),
+    ("close atoms", "closer than 0.1 A"),
+])
+def test_hostile_input_gives_clear_errors(tmp_path, model, case, message, np_):
+    atoms = lammps_io.to_lammps_frame(structures.triclinic())
+    if case == "close atoms":
+        p = atoms.get_positions()
+        p[1] = p[0] + [0.05, 0, 0]
+        atoms.set_positions(p)
+    lammps_io.write_data(tmp_path / "s.data", atoms, ["H", "C", "N", "O"])
+    path = str(model)
+    if case == "deep provenance":
+        path = str(_with_metadata(model, tmp_path / "deep.safetensors", "provenance",
+                                  '{"a":' + "[" * 100000 + "]" * 100000 + "}"))
+    if case == "energy_scale 1e308":
+        path = str(_with_metadata(model, tmp_path / "scale.safetensors", "energy_scale", "1e308"))
+    if case == "directory":
+        path = str(tmp_path)
+    r, log = lmp(tmp_path, BAD.format(units="metal", newton="", model=path, elements="H C N O"), np_, check=False)
+    assert r.returncode not in (0, -11, 139), "crashed or passed: " + r.stderr[-2000:]
+    if case == "close atoms" and np_ > 1:
+        return  # error->one on the rank owning the atoms: with -screen none its message is not kept
+    assert message in log + r.stdout + r.stderr
+    if case == "energy_scale 1e308":
+        assert path in log + r.stdout + r.stderr  # the message names the model

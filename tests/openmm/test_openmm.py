@@ -243,3 +243,86 @@ def test_nve_energy_drift_is_bounded():
     print(f"OpenMM NVE drift {slope:.4f} meV/atom/ps, spread {energies.max() - energies.min():.3f} meV/atom")
     assert abs(slope) < 0.5
     assert energies.max() - energies.min() < 5.0
+
+
+# ---- hostile input (issue 13: D1-D4, D8) ----------------------------------------------------
+def _with_metadata(src, dst, key, value):
+    import json
+    import struct
+    data = Path(src).read_bytes()
+    n = struct.unpack("<Q", data[:8])[0]
+    h = json.loads(data[8:8 + n])
+    h["__metadata__"][key] = value
+    text = json.dumps(h).encode()
+    Path(dst).write_bytes(struct.pack("<Q", len(text)) + text + data[8 + n:])
+    return dst
+
+
+def _context(system):
+    return openmm.Context(system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
+
+
+def _two_atoms(model, z=(8, 1), periodic=False):
+    system = openmm.System()
+    for _ in z:
+        system.addParticle(1.0)
+    f = openmmpainn.PaiNNForce(str(model))
+    f.setPrecision("double")
+    f.setAtomicNumbers(list(z))
+    f.setUsesPeriodicBoundaryConditions(periodic)
+    system.addForce(f)
+    return system, f
+
+
+def test_d8_integers_that_do_not_fit_are_refused(model):
+    f = openmmpainn.PaiNNForce(str(model))
+    with pytest.raises(openmm.OpenMMException, match="atomic number 4294967304 is out of range"):
+        f.setAtomicNumbers([2**32 + 8, 1])
+    with pytest.raises(openmm.OpenMMException, match="particle index 4294967296 is out of range"):
+        f.setParticles([0, 2**32])
+    with pytest.raises(openmm.OpenMMException, match="thread count 4294967297 is out of range"):
+        f.setNumThreads(2**32 + 1)
+    with pytest.raises(openmm.OpenMMException, match="atomic number 8.5 is not an integer"):
+        f.setAtomicNumbers([8.5])
+    assert f.getAtomicNumbers() == []
+
+
+def test_d8_periodic_force_needs_a_box(model):
+    system, _ = _two_atoms(model, periodic=True)
+    with pytest.raises(openmm.OpenMMException, match="the System has no box of its own"):
+        _context(system)
+    system.setDefaultPeriodicBoxVectors(openmm.Vec3(3, 0, 0), openmm.Vec3(0, 3, 0), openmm.Vec3(0, 0, 3))
+    _context(system)  # with a box of its own it works
+
+
+def test_d3_thread_count_is_bounded(model):
+    system, f = _two_atoms(model)
+    f.setNumThreads(1000000)
+    with pytest.raises(openmm.OpenMMException, match="thread count 1000000 is above the limit of 1024"):
+        _context(system)
+
+
+def test_d1_deeply_nested_model_is_refused(tmp_path, model):
+    bad = _with_metadata(model, tmp_path / "deep.safetensors", "provenance",
+                         '{"a":' + "[" * 100000 + "]" * 100000 + "}")
+    with pytest.raises(openmm.OpenMMException, match="nested deeper than 64 levels"):
+        openmmpainn.PaiNNForce(str(bad))
+
+
+def test_d4_non_finite_energy_is_an_error(tmp_path, model):
+    bad = _with_metadata(model, tmp_path / "scale.safetensors", "energy_scale", "1e308")
+    system, _ = _two_atoms(bad)
+    ctx = _context(system)
+    ctx.setPositions([openmm.Vec3(0, 0, 0), openmm.Vec3(0.1, 0, 0)])
+    with pytest.raises(openmm.OpenMMException, match="PaiNNForce: model PaiNNForce model: the .* is not finite"):
+        ctx.getState(getEnergy=True, getForces=True)
+
+
+def test_d2_far_apart_atoms(model):
+    energies = []
+    for z, pos in [((8,), [(0, 0, 0)]), ((1,), [(0, 0, 0)]), ((8, 1), [(0, 0, 0), (2097151.2,) * 3])]:
+        system, _ = _two_atoms(model, z=z)
+        ctx = _context(system)
+        ctx.setPositions([openmm.Vec3(*p) for p in pos])
+        energies.append(ctx.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole))
+    assert energies[2] == pytest.approx(energies[0] + energies[1], rel=1e-12)

@@ -1,6 +1,7 @@
 // Small command-line argument helpers shared by the painn subcommands.
 #pragma once
 #include <cctype>
+#include <climits>
 #include <map>
 #include <sstream>
 #include <string>
@@ -62,11 +63,11 @@ inline std::vector<int> parse_species(const std::string& list) {
 inline int parse_int(const std::string& s, const std::string& what) {
   try {
     size_t pos = 0;
-    long v = std::stol(s, &pos);
-    if (pos != s.size()) throw std::invalid_argument("");
+    long long v = std::stoll(s, &pos);
+    if (pos != s.size() || v < INT_MIN || v > INT_MAX) throw std::invalid_argument("");
     return static_cast<int>(v);
   } catch (const std::exception&) {
-    throw Error(what + " must be an integer, got '" + s + "'");
+    throw Error(what + " must be an integer (of 32 bits), got '" + s + "'");
   }
 }
 

@@ -155,6 +155,7 @@ int cmd_eval(int argc, char** argv) {
   const int threads = parse_int(a.get("--threads", "0"), "--threads");
   Calculator calc(m, prec, threads);
   std::vector<Frame> frames = read_extxyz_file(a.positional[1]);
+  if (frames.empty()) throw Error("structure file '" + a.positional[1] + "' holds no frames (it is empty)");
   std::ofstream out(a.need("-o"));
   if (!out) throw Error("cannot write '" + a.need("-o") + "'");
   Request req;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -11,6 +12,8 @@
 namespace painn {
 
 namespace {
+
+constexpr int kMaxColumns = 1000;  // per-atom columns a Properties line may declare
 
 // Splits `key=value key="quoted value"` pairs of an extxyz comment line.
 std::map<std::string, std::string> parse_comment(const std::string& line, const std::string& where) {
@@ -93,6 +96,7 @@ std::vector<Frame> read_extxyz(std::istream& in, const std::string& origin) {
     Frame f;
     auto kv = parse_comment(line, where);
     std::vector<Column> cols = {{"species", 'S', 1}, {"pos", 'R', 3}};
+    int total_columns = 0;
     if (auto it = kv.find("Properties"); it != kv.end()) {
       cols.clear();
       std::vector<std::string> parts;
@@ -101,11 +105,20 @@ std::vector<Frame> read_extxyz(std::istream& in, const std::string& origin) {
       while (std::getline(ss, part, ':')) parts.push_back(part);
       if (parts.size() % 3 != 0) throw Error(where + "Properties must be name:type:count triples");
       for (size_t k = 0; k < parts.size(); k += 3) {
-        int count = 0;
-        try { count = std::stoi(parts[k + 2]); } catch (const std::exception&) { count = 0; }
-        if (count < 1 || parts[k + 1].size() != 1) throw Error(where + "bad Properties entry '" + parts[k] + "'");
+        // count: a plain positive decimal, at most kMaxColumns (an atom line cannot hold more)
+        const std::string& cs = parts[k + 2];
+        bool digits = !cs.empty() && cs.size() <= 6 && cs[0] != '0';
+        for (char ch : cs) digits &= ch >= '0' && ch <= '9';
+        const int count = digits ? std::stoi(cs) : 0;
+        if (count < 1 || count > kMaxColumns || parts[k + 1].size() != 1)
+          throw Error(where + "bad Properties entry '" + parts[k] + ":" + parts[k + 1] + ":" + cs +
+                      "' (type is one letter, count 1.." + std::to_string(kMaxColumns) + ")");
+        total_columns += count;
         cols.push_back({parts[k], parts[k + 1][0], count});
       }
+      if (total_columns > kMaxColumns)
+        throw Error(where + "Properties declare " + std::to_string(total_columns) + " columns, more than " +
+                    std::to_string(kMaxColumns));
       kv.erase(it);
     }
     if (auto it = kv.find("Lattice"); it != kv.end()) {
@@ -160,9 +173,12 @@ std::vector<Frame> read_extxyz(std::istream& in, const std::string& origin) {
       const std::string wa = origin + ":" + std::to_string(lineno) + ": ";
       std::istringstream ss(line);
       for (const auto& c : cols) {
-        std::vector<std::string> tok(c.count);
-        for (auto& t : tok)
+        std::vector<std::string> tok;
+        for (int k = 0; k < c.count; ++k) {
+          std::string t;
           if (!(ss >> t)) throw Error(wa + "too few columns for the Properties");
+          tok.push_back(std::move(t));
+        }
         auto num = [&](int k) {
           try {
             size_t pos = 0;
@@ -192,6 +208,8 @@ std::vector<Frame> read_extxyz(std::istream& in, const std::string& origin) {
 }
 
 std::vector<Frame> read_extxyz_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error("structure file '" + path + "' is a directory");
   std::ifstream in(path);
   if (!in) throw Error("cannot open structure file '" + path + "'");
   return read_extxyz(in, path);

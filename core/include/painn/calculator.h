@@ -52,7 +52,10 @@ class Evaluator;  // internal, templated on the compute type
 // threads of a host that evaluate concurrently each need their own.
 class Calculator {
  public:
-  // threads <= 0: OpenMP default (OMP_NUM_THREADS or all cores).
+  // threads <= 0: OpenMP default (OMP_NUM_THREADS or all cores); above kMaxThreads: painn::Error.
+  // fp32 compute refuses a model with a weight beyond float's range. Every result is checked:
+  // a non-finite energy, force or virial throws painn::Error naming the model (Model::origin).
+  static constexpr int kMaxThreads = 1024;
   Calculator(const Model& model, Precision precision, int threads = 0);
   ~Calculator();
   Calculator(Calculator&&) noexcept;

@@ -55,6 +55,12 @@ class Model {
   std::map<std::string, Tensor> params;       // canonical names, see docs/model-format.md
   WeightDtype stored_dtype = WeightDtype::f32;  // dtype of the weights in the file it came from
   std::map<std::string, std::string> provenance;  // free-form, stored in the metadata
+  std::string origin;  // where it was loaded from (file path or a host's name for it), for messages
+
+  // Model files larger than this are refused before they are read to the end.
+  static constexpr uint64_t kMaxModelFileBytes = uint64_t{1} << 30;  // 1 GiB
+  // A model file's bytes, refusing directories and files above kMaxModelFileBytes.
+  static std::string read_file(const std::string& path);
 
   // Loading never crashes on bad input: it throws painn::Error naming the problem.
   static Model load(const std::string& path);
@@ -73,7 +79,8 @@ class Model {
   // Tensor names and shapes the config requires, in file order.
   static std::vector<std::pair<std::string, std::vector<int64_t>>> expected_tensors(const ModelConfig& c);
 
-  void validate() const;  // shapes, finiteness, species; throws painn::Error
+  // Hyperparameters, species, then (unless config_only) tensor shapes and finiteness; throws painn::Error.
+  void validate(bool config_only = false) const;
 };
 
 // Element symbols <-> atomic numbers (1..118).

@@ -21,6 +21,7 @@ XML (XmlSerializer.deserialize gives a SWIG openmm.Force holding the C++ object)
 adopts that object and reaches the PaiNN-specific methods through a small C interface (ctypes).
 """
 import ctypes
+import operator
 import os
 
 import openmm
@@ -60,8 +61,22 @@ def _pointer(swig_object):
     return ctypes.c_void_p(int(swig_object.this))
 
 
-def _int_array(values):
-    values = [int(v) for v in values]
+_INT_MIN, _INT_MAX = -2**31, 2**31 - 1
+
+
+def _checked_int(value, what):
+    """value as a Python int that fits a C int; OpenMMException otherwise (ctypes would wrap it)."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise openmm.OpenMMException(f"PaiNNForce: {what} {value!r} is not an integer") from None
+    if not _INT_MIN <= v <= _INT_MAX:
+        raise openmm.OpenMMException(f"PaiNNForce: {what} {v} is out of range (it must fit a 32-bit int)")
+    return v
+
+
+def _int_array(values, what):
+    values = [_checked_int(v, what) for v in values]
     return (ctypes.c_int * len(values))(*values), len(values)
 
 
@@ -129,7 +144,7 @@ class PaiNNForce(openmm.Force):
 
     def setParticles(self, particles):
         """Particles the potential acts on (ML/MM); empty means every particle."""
-        arr, n = _int_array(particles)
+        arr, n = _int_array(particles, "particle index")
         _check(_lib.painn_openmm_set_particles(_pointer(self), arr, n))
 
     def getParticles(self):
@@ -137,7 +152,7 @@ class PaiNNForce(openmm.Force):
 
     def setAtomicNumbers(self, numbers):
         """Atomic number of each selected particle (in the order of getParticles, or all particles)."""
-        arr, n = _int_array(numbers)
+        arr, n = _int_array(numbers, "atomic number")
         _check(_lib.painn_openmm_set_atomic_numbers(_pointer(self), arr, n))
 
     def getAtomicNumbers(self):
@@ -157,7 +172,7 @@ class PaiNNForce(openmm.Force):
 
     def setNumThreads(self, threads):
         """CPU threads for the evaluation; 0: the CPU platform's thread count (OpenMP's default on Reference)."""
-        _check(_lib.painn_openmm_set_threads(_pointer(self), int(threads)))
+        _check(_lib.painn_openmm_set_threads(_pointer(self), _checked_int(threads, "thread count")))
 
     def getNumThreads(self):
         out = ctypes.c_int()
