@@ -216,8 +216,8 @@ TEST(Repulsion, ReaderRejectsBadSettings) {
   expect_load_error(with_meta("repulsion_radii", "[0.31, 0.76, 0.71, 1e999]"), "not a JSON list of numbers");
   expect_load_error(with_meta("repulsion_cutoff_scale", "0"), "repulsion_cutoff_scale must be positive");
   expect_load_error(with_meta("repulsion_cutoff_scale", "-1"), "repulsion_cutoff_scale must be positive");
-  expect_load_error(with_meta("repulsion_cutoff_scale", "nan"), "'repulsion_cutoff_scale' is not finite");
-  expect_load_error(with_meta("repulsion_cutoff_scale", "one"), "is not a number");
+  expect_load_error(with_meta("repulsion_cutoff_scale", "nan"), "'repulsion_cutoff_scale' = 'nan' is not a decimal number");
+  expect_load_error(with_meta("repulsion_cutoff_scale", "one"), "'repulsion_cutoff_scale' = 'one' is not a decimal number");
   // r_max(C, C) = 3.3 * 1.52 = 5.016 A > cutoff 5 A; 3.28 gives 4.9856 A and loads.
   expect_load_error(with_meta("repulsion_cutoff_scale", "3.3"), "exceeds the model cutoff");
   EXPECT_NO_THROW(Model::from_bytes(with_meta("repulsion_cutoff_scale", "3.28"), "ok"));
