@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""Measures the v2 potentials (distilled from ANI-2x, data set v2) and writes their cards.
+
+For every size and stored precision (the fp32 file computed in fp64 and fp32; fp16 and int8
+files computed in fp32), on three sets labelled by ANI-2x:
+  test            held-out configurations of training molecules
+  test_unseen     molecules of MOSES test_scaffolds (never in training, nor their scaffolds)
+  test_unseen_v1  the v1 data set's 60 unseen molecules (its GFN2 frames, relabelled)
+energy MAE (meV/atom), force MAE (meV/A) and force cosine error; on test_unseen_v1 also the
+force MAE and the conformational energy MAE (per molecule, energies minus their mean over the
+molecule's frames, per atom) against GFN2-xTB, the v1 teacher. Next to them, the teacher's own
+uncertainty on the same frames:
+  spread  force: mean over atoms of teacher_force_std / sqrt(3) (the per-component standard
+          deviation of the 8 ensemble members; comparable to a per-component MAE);
+          energy: mean of teacher_energy_std / atoms;
+  ANI-2x vs GFN2-xTB on the v1 frames, computed the same way as the students'.
+Also parameters, bytes and speed (painn_bench, fp32: ms for aspirin, atom-steps/s on a
+600-atom box, 1 and 2 threads), and, when given, the MD stability (md_stability.py --json) and
+teacher speed (bench/teacher_speed.py --json) results.
+
+Usage: evaluate_v2.py POTENTIALS_DIR DATA_DIR [--work DIR (direct-route students)]
+         [--md MD.json ...] [--teacher-speed SPEED.json]
+  -> POTENTIALS_DIR/cards.json, test_subset.extxyz (40 test configurations, for the card test),
+     accuracy_size_speed.png, and the README tables on stdout."""
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import ase.io
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from evaluate import SIZES, SUBSET, painn, speed  # noqa: E402
+
+SETS = ["test", "test_unseen", "test_unseen_v1"]
+
+
+def predict(model, data, precision, tmp):
+    out = Path(tmp) / "pred.extxyz"
+    painn("eval", model, data, "-o", out, "--precision", precision)
+    return ase.io.read(out, ":")
+
+
+def energy_force_errors(ref_e, ref_f, pred_e, pred_f, natoms):
+    """MAEs of energies (per atom) and forces (per component), and the force cosine error."""
+    cos = np.sum(ref_f * pred_f, 1) / (np.linalg.norm(ref_f, axis=1) * np.linalg.norm(pred_f, axis=1) + 1e-12)
+    return {"energy_mae_meV_atom": float(1000 * np.mean(np.abs(ref_e - pred_e) / natoms)),
+            "force_mae_meV_A": float(1000 * np.abs(ref_f - pred_f).mean()),
+            "force_cosine_error": float(np.mean(1 - cos))}
+
+
+def conformational(energies, molecules):
+    """Energies minus the mean over each molecule's frames: removes each method's own reference."""
+    out = np.array(energies, dtype=float)
+    groups = defaultdict(list)
+    for k, m in enumerate(molecules):
+        groups[m].append(k)
+    for idx in groups.values():
+        out[idx] -= out[idx].mean()
+    return out
+
+
+class Frames:
+    """One labelled set: ANI-2x energies/forces, the ensemble spreads, and GFN2 labels where present."""
+
+    def __init__(self, path):
+        fr = ase.io.read(path, ":")
+        self.path = path
+        self.natoms = np.array([len(a) for a in fr])
+        self.energy = np.array([a.get_potential_energy() for a in fr])
+        self.forces = np.concatenate([a.get_forces() for a in fr])
+        self.molecules = [a.info["molecule"] for a in fr]
+        self.force_std = np.concatenate([a.arrays["teacher_force_std"] for a in fr])
+        self.energy_std = np.array([a.info["teacher_energy_std"] for a in fr])
+        self.gfn2 = all("gfn2_forces" in a.arrays for a in fr)
+        if self.gfn2:
+            self.gfn2_energy = np.array([a.info["gfn2_energy"] for a in fr])
+            self.gfn2_forces = np.concatenate([a.arrays["gfn2_forces"] for a in fr])
+        self.summary = {"configurations": len(fr), "molecules": len(set(self.molecules)),
+                        "atoms_mean": float(self.natoms.mean()),
+                        "teacher_spread": {"force_meV_A": float(1000 * np.mean(self.force_std) / np.sqrt(3)),
+                                           "energy_meV_atom": float(1000 * np.mean(self.energy_std / self.natoms))}}
+        if self.gfn2:
+            self.summary["ani2x_vs_gfn2"] = self.vs_gfn2(self.energy, self.forces)
+
+    def vs_ani2x(self, energy, forces):
+        return energy_force_errors(self.energy, self.forces, energy, forces, self.natoms)
+
+    def vs_gfn2(self, energy, forces):
+        ref = conformational(self.gfn2_energy, self.molecules)
+        pred = conformational(energy, self.molecules)
+        return {"force_mae_meV_A": float(1000 * np.abs(self.gfn2_forces - forces).mean()),
+                "conformational_energy_mae_meV_atom": float(1000 * np.mean(np.abs(ref - pred) / self.natoms))}
+
+
+def measure(path, size, route, stored, precision, sets, subset, tmp):
+    info = json.loads(painn("info", path, "--json"))
+    card = {"size": size, "file": path.name, "stored": stored, "compute": precision, "route": route,
+            "parameters": info["parameters"], "bytes": info["bytes"], "elements": info["elements"],
+            "repulsion": info.get("repulsion", "none")}
+    for name, s in sets.items():
+        pred = predict(path, s.path, precision, tmp)
+        e = np.array([a.get_potential_energy() for a in pred])
+        f = np.concatenate([a.get_forces() for a in pred])
+        card[name] = s.vs_ani2x(e, f)
+        if s.gfn2:
+            card[name]["vs_gfn2"] = s.vs_gfn2(e, f)
+    pred = predict(path, subset, precision, tmp)
+    ref = ase.io.read(subset, ":")
+    card["subset_force_mae_meV_A"] = float(1000 * np.abs(np.concatenate([a.get_forces() for a in ref])
+                                                         - np.concatenate([b.get_forces() for b in pred])).mean())
+    if precision == "fp32":
+        card["speed"] = speed(path, tmp)
+    return card
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("potentials", type=Path)
+    p.add_argument("data", type=Path)
+    p.add_argument("--work", type=Path)
+    p.add_argument("--md", nargs="*", default=[])
+    p.add_argument("--teacher-speed")
+    p.add_argument("--sizes", nargs="*", default=SIZES)
+    a = p.parse_args()
+    pot = a.potentials
+    subset = pot / "test_subset.extxyz"
+    ase.io.write(subset, ase.io.read(a.data / "test.extxyz", f":{SUBSET}"), format="extxyz")
+    sets = {name: Frames(a.data / f"{name}.extxyz") for name in SETS}
+    cards = {"teacher": "ANI-2x (torchani 2.2.4, 8-model ensemble)", "sets": {n: s.summary for n, s in sets.items()},
+             "models": []}
+    report = a.data / "report.json"
+    if report.exists():
+        cards["data_set"] = json.loads(report.read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        entries = [(s, pot / f"{s}-{d}.safetensors", d) for s in a.sizes for d in ["fp32", "fp16", "int8"]]
+        if a.work:
+            entries += [(d.replace("-direct", ""), a.work / f"{d}.safetensors", "fp32") for d in ["compact-direct", "tiny-direct"]]
+        for size, path, stored in entries:
+            if not path.exists():
+                continue
+            route = "direct" if "direct" in path.name else "chain" if size != "current" else "teacher"
+            for prec in (["fp64", "fp32"] if stored == "fp32" else ["fp32"]):
+                card = measure(path, size, route, stored, prec, sets, subset, tmp)
+                cards["models"].append(card)
+                print(json.dumps(card), file=sys.stderr, flush=True)
+    md = [r for f in a.md for r in json.loads(Path(f).read_text())]
+    if md:
+        cards["md_stability"] = md
+    if a.teacher_speed:
+        cards["teacher_speed"] = json.loads(Path(a.teacher_speed).read_text())
+    (pot / "cards.json").write_text(json.dumps(cards, indent=1))
+    print_tables(cards)
+    plot(cards, pot / "accuracy_size_speed.png")
+
+
+def fmt(x, d=1):
+    return f"{x:.{d}f}"
+
+
+def print_tables(cards):
+    print("| set | configurations | molecules | atoms | teacher spread F (meV/A) | teacher spread E (meV/atom) | ANI-2x vs GFN2 F / conf. E |")
+    print("|---|---|---|---|---|---|---|")
+    for n, s in cards["sets"].items():
+        g = s.get("ani2x_vs_gfn2")
+        gs = f"{fmt(g['force_mae_meV_A'])} / {fmt(g['conformational_energy_mae_meV_atom'])}" if g else "-"
+        print(f"| {n} | {s['configurations']:,} | {s['molecules']:,} | {fmt(s['atoms_mean'])} | "
+              f"{fmt(s['teacher_spread']['force_meV_A'])} | {fmt(s['teacher_spread']['energy_meV_atom'])} | {gs} |")
+    print()
+    print("| potential | file | compute | params | E test | F test | E unseen | F unseen | E unseen v1 | F unseen v1 | "
+          "F vs GFN2 (v1) | F cos err (unseen) | ms/molecule 1t / 2t | atom-steps/s box 1t / 2t |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for c in cards["models"]:
+        sp = c.get("speed")
+        s1 = f"{sp['molecule_ms_1t']:.2f} / {sp['molecule_ms_2t']:.2f}" if sp else "-"
+        s2 = f"{sp['box_atom_steps_per_s_1t']:.0f} / {sp['box_atom_steps_per_s_2t']:.0f}" if sp else "-"
+        t, u, v = c["test"], c["test_unseen"], c["test_unseen_v1"]
+        print(f"| {c['size']} ({c['route']}) | {c['file']} | {c['compute']} | {c['parameters']:,} | "
+              f"{fmt(t['energy_mae_meV_atom'])} | {fmt(t['force_mae_meV_A'])} | {fmt(u['energy_mae_meV_atom'])} | "
+              f"{fmt(u['force_mae_meV_A'])} | {fmt(v['energy_mae_meV_atom'])} | {fmt(v['force_mae_meV_A'])} | "
+              f"{fmt(v['vs_gfn2']['force_mae_meV_A'])} | {u['force_cosine_error']:.4f} | {s1} | {s2} |")
+    if "md_stability" in cards:
+        print()
+        print("| model | ps | molecules | atoms | stable | bonds changed in | min distance (A) | NVE drift (meV/atom/ps) |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in cards["md_stability"]:
+            drift = r.get("nve_drift_meV_atom_ps")
+            print(f"| {r['model']} | {r['ps']} | {r['molecules']} | {r['atoms']} | {'yes' if r['stable'] else '**no**'} | "
+                  f"{len(r['molecules_with_changed_bonds'])} | {r['min_distance_A']} | {'-' if drift is None else f'{drift:+.3f}'} |")
+
+
+def plot(cards, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
+    chain = [c for c in cards["models"] if c["stored"] == "fp32" and c["compute"] == "fp32" and c["route"] != "direct"]
+    for c in chain:
+        for k, key in enumerate(["test", "test_unseen"]):
+            marker = "o" if k == 0 else "s"
+            ax[0].scatter(c["parameters"], c[key]["force_mae_meV_A"], s=50, marker=marker, color=f"C{SIZES.index(c['size'])}")
+            ax[1].scatter(c["speed"]["molecule_ms_1t"], c[key]["force_mae_meV_A"], s=50, marker=marker,
+                          color=f"C{SIZES.index(c['size'])}")
+        ax[0].annotate(c["size"], (c["parameters"], c["test"]["force_mae_meV_A"]), textcoords="offset points", xytext=(5, 5))
+        ax[1].annotate(c["size"], (c["speed"]["molecule_ms_1t"], c["test"]["force_mae_meV_A"]), textcoords="offset points",
+                       xytext=(5, 5))
+    for c in cards["models"]:
+        if c["route"] == "direct" and c["compute"] == "fp32":
+            ax[0].scatter(c["parameters"], c["test"]["force_mae_meV_A"], marker="x", color="k")
+    spread = cards["sets"]["test"]["teacher_spread"]["force_meV_A"]
+    for a in ax:
+        a.axhline(spread, color="gray", ls="--", lw=1)
+    ax[0].set_xscale("log")
+    ax[0].set_xlabel("parameters")
+    ax[0].set_ylabel("force MAE vs ANI-2x (meV/A)")
+    ax[0].set_title("o: held-out conformers, s: unseen scaffolds, x: direct;\n--: ANI-2x ensemble spread", fontsize=9)
+    ax[1].set_xlabel("ms per energy+forces, 21-atom molecule, 1 thread, fp32")
+    ax[1].set_title("accuracy vs speed")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    main()
