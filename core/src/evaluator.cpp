@@ -298,7 +298,7 @@ class EvaluatorT final : public Evaluator {
       for (int64_t e = 0; e < E; ++e) {
         const auto& r = g.vec[e];
         const double d = std::sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
-        if (!(d > 1e-8) || !std::isfinite(d)) {
+        if (!(d >= kMinPairDistance) || !std::isfinite(d)) {
 #pragma omp critical
           bad = static_cast<int>(e);
           continue;
@@ -319,8 +319,11 @@ class EvaluatorT final : public Evaluator {
     if (bad >= 0) {
       int i = 0;
       while (g.offsets[i + 1] <= bad) ++i;
-      throw Error("atoms " + std::to_string(i) + " and " + std::to_string(g.neighbor[bad]) +
-                  " coincide or have a non-finite distance");
+      const auto& r = g.vec[bad];
+      const double d = std::sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
+      throw Error("atoms " + std::to_string(i) + " and " + std::to_string(g.neighbor[bad]) + " of the graph are " +
+                  (std::isfinite(d) ? std::to_string(d) + " A apart, closer than 0.1 A (overlapping atoms)"
+                                    : std::string("at a non-finite distance")));
     }
     if (edges_.cache_filters) find_pairs(g);
   }

@@ -26,7 +26,7 @@ namespace painn {
 namespace {
 
 constexpr double kMaxCoordinate = 1e8;   // A; beyond it double positions resolve distances worse than 1e-8 A
-constexpr double kMinDistance = 0.1;     // A; closer atoms are an input error (no chemical bond is that short)
+constexpr double kMinDistance = kMinPairDistance;  // A; closer atoms are an input error (graph.h)
 constexpr int64_t kMaxBinsPerDim = int64_t{1} << 20;
 
 using Vec3 = Eigen::Vector3d;

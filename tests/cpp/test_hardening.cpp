@@ -254,6 +254,26 @@ TEST(HardeningD2, AtomsCloserThanATenthOfAnAngstromAreNamed) {
   EXPECT_ERROR(calc.compute(thin), "cell is too thin");
 }
 
+// A host's graph (LAMMPS) is held to the same 0.1 A bound as the self-contained neighbour search.
+TEST(HardeningD2, GraphPairsCloserThanATenthOfAnAngstromAreNamed) {
+  const Model m = small_model("ultratiny", 5);
+  const Calculator calc(m, Precision::fp64, 1);
+  const System s = random_cluster(5, 4.0, 1);
+  const Graph good = build_graph(s, m, m.config.cutoff);
+  ASSERT_GT(good.n_edges(), 0);
+  EXPECT_NO_THROW(calc.compute(good, Request{}, nullptr));
+  for (double scale : {0.0, 1e-6, 0.0999}) {
+    Graph bad = good;
+    const auto& r = bad.vec[0];
+    const double d = std::sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
+    for (int c = 0; c < 3; ++c) bad.vec[0][c] *= scale / d;  // edge 0 now has length `scale`
+    EXPECT_ERROR(calc.compute(bad, Request{}, nullptr), "closer than 0.1 A") << scale;
+  }
+  Graph nan = good;
+  nan.vec[0][1] = std::nan("");
+  EXPECT_ERROR(calc.compute(nan, Request{}, nullptr), "non-finite distance");
+}
+
 TEST(HardeningD2, AbsurdDensityIsRefused) {
   const Model m = small_model("ultratiny", 5);
   const Calculator calc(m, Precision::fp64, 1);

@@ -12,6 +12,11 @@
 
 namespace painn {
 
+// Two atoms closer than this are an input error in every entry point (no chemical bond is that
+// short; in MD it means the run has already blown up): the self-contained neighbour search and a
+// host's graph are checked against the same bound.
+constexpr double kMinPairDistance = 0.1;  // Angstrom
+
 struct Graph {
   int n_local = 0;
   int n_nodes = 0;
