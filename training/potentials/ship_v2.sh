@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Ships trained v2 models as the default potentials and measures them for their cards:
+#   WORKDIR/{size}.safetensors -> potentials/{size}-{fp32,fp16,int8}.safetensors (painn convert)
+#   -> MD stability in LAMMPS (md_stability.py: 1 ps Langevin at 300 K, the 30 unseen-scaffold
+#      molecules of tests/potentials, every size in fp32, two sizes at a time)
+#   -> speed against ANI-2x (bench/teacher_speed.py, 1 thread, teacher venv)
+#   -> accuracy and cards (evaluate_v2.py: potentials/cards.json, the README tables on stdout)
+# Usage: training/potentials/ship_v2.sh DATADIR WORKDIR [OUTDIR for the JSON results, default WORKDIR]
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+DATA="$(cd "$1" && pwd)"
+WORK="$(cd "$2" && pwd)"
+OUT="${3:-$WORK}"
+POT="$ROOT/potentials"
+SIZES=(current compact efficient tiny ultratiny)
+for s in "${SIZES[@]}"; do
+  for d in fp32 fp16 int8; do
+    "$ROOT/build/bin/painn" convert "$WORK/$s.safetensors" --to $d -o "$POT/$s-$d.safetensors"
+  done
+done
+md() { /usr/bin/python3 "$HERE/md_stability.py" "$ROOT/tests/potentials/unseen_molecules.extxyz" \
+         "${@/#/$POT/}" --ps 1 --json "$OUT/md-$1.json" > "$OUT/md-$1.log" || true; }
+# Two groups of about equal cost side by side.
+md current-fp32.safetensors tiny-fp32.safetensors &
+md compact-fp32.safetensors efficient-fp32.safetensors ultratiny-fp32.safetensors
+wait
+cat "$OUT"/md-*.log
+/usr/bin/python3 - "$OUT" <<'EOF'
+import json, sys
+from pathlib import Path
+out = Path(sys.argv[1])
+rows = json.loads((out / "md-current-fp32.safetensors.json").read_text())
+rows += json.loads((out / "md-compact-fp32.safetensors.json").read_text())
+(out / "md.json").write_text(json.dumps(rows, indent=1))
+EOF
+"$ROOT/.venv-teacher/bin/python" "$ROOT/bench/teacher_speed.py" --json "$OUT/teacher_speed.json"
+/usr/bin/python3 "$HERE/evaluate_v2.py" "$POT" "$DATA" --work "$WORK" --md "$OUT/md.json" \
+  --teacher-speed "$OUT/teacher_speed.json"
