@@ -78,3 +78,5 @@ set_target_properties(openmmpainn_swig PROPERTIES PREFIX "" OUTPUT_NAME _openmmp
                       SUFFIX ${PIP_PYTHON_EXT_SUFFIX} LIBRARY_OUTPUT_DIRECTORY ${_out}
                       BUILD_RPATH "$ORIGIN;${PIP_OPENMM_LIB_DIR}")
 message(STATUS "PaiNN: OpenMM ${PIP_OPENMM_VERSION} wheel plugin + SWIG module in ${_out} (${PIP_OPENMM_LIB_DIR})")
+get_filename_component(PAINN_PIP_OPENMM_VENV ${_bin} DIRECTORY)
+set(PAINN_PIP_OPENMM_VENV ${PAINN_PIP_OPENMM_VENV} CACHE INTERNAL "the virtualenv of PAINN_OPENMM_PYTHON (tests)")
