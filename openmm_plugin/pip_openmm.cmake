@@ -80,3 +80,20 @@ set_target_properties(openmmpainn_swig PROPERTIES PREFIX "" OUTPUT_NAME _openmmp
 message(STATUS "PaiNN: OpenMM ${PIP_OPENMM_VERSION} wheel plugin + SWIG module in ${_out} (${PIP_OPENMM_LIB_DIR})")
 get_filename_component(PAINN_PIP_OPENMM_VENV ${_bin} DIRECTORY)
 set(PAINN_PIP_OPENMM_VENV ${PAINN_PIP_OPENMM_VENV} CACHE INTERNAL "the virtualenv of PAINN_OPENMM_PYTHON (tests)")
+
+# openmm-ml: the package painn_openmmml beside openmmpainn, and its metadata (a .dist-info with
+# the `openmmml.potentials` entry points: 'painn' and 'painn-SIZE' for each shipped potential),
+# so that a Python with python-pip/ on its path finds MLPotential('painn-compact').
+file(GLOB _shipped RELATIVE ${CMAKE_SOURCE_DIR}/potentials ${CMAKE_SOURCE_DIR}/potentials/*-fp32.safetensors)
+set(_eps "[openmmml.potentials]\npainn = painn_openmmml:PaiNNPotentialImplFactory\n")
+foreach(_f ${_shipped})
+  string(REPLACE "-fp32.safetensors" "" _size ${_f})
+  string(APPEND _eps "painn-${_size} = painn_openmmml:PaiNNPotentialImplFactory\n")
+endforeach()
+set(_dist ${_out}/painn_openmmml-${PROJECT_VERSION}.dist-info)
+file(WRITE ${_dist}/entry_points.txt "${_eps}")
+file(WRITE ${_dist}/METADATA "Metadata-Version: 2.1\nName: painn-openmmml\nVersion: ${PROJECT_VERSION}\n"
+                             "Summary: PaiNN-MD potentials for openmm-ml (built in PaiNN-MD's build tree)\n")
+file(MAKE_DIRECTORY ${_out}/painn_openmmml)
+file(CREATE_LINK ${CMAKE_SOURCE_DIR}/potentials ${_out}/painn_openmmml/potentials SYMBOLIC)
+configure_file(${CMAKE_CURRENT_SOURCE_DIR}/python/painn_openmmml/__init__.py ${_out}/painn_openmmml/__init__.py COPYONLY)
