@@ -3,9 +3,10 @@
 // and the pair style's forward/reverse communication. One source builds against either.
 //
 // PAINN_LAMMPS_NEW_API is chosen at configure time from the headers being built against
-// (lammps_plugin/CMakeLists.txt: neighbor.h declares add_request(Pair *, int) from 2022 on);
-// without it, from the headers themselves: only the old LAMMPS ships version.h *and* lacks
-// add_request, so a build outside our CMake (a LAMMPS source tree) still gets a sensible default.
+// (lammps_plugin/CMakeLists.txt: neighbor.h declares add_request(Pair *, int) from 2022 on).
+// Built without our CMake, the default comes from the headers themselves: version.h exists up to
+// the 2022 releases and is gone from 2023 on, so only a 2022 release needs
+// -DPAINN_LAMMPS_NEW_API=1 by hand.
 #ifndef PAINN_LAMMPS_API_H
 #define PAINN_LAMMPS_API_H
 
