@@ -54,8 +54,10 @@ endif()
 
 set(_out ${CMAKE_BINARY_DIR}/python-pip)
 add_library(PaiNNOpenMM_pip SHARED ${PAINN_OPENMM_SOURCES})
-target_include_directories(PaiNNOpenMM_pip PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include ${PIP_OPENMM_INCLUDE_DIR}
-                                                  ${PIP_OPENMM_INCLUDE_DIR}/openmm/reference)
+# The wheel's headers as system headers: searched after ours but before /usr/include (where
+# Debian's OpenMM 7.7 headers may be), and without their warnings.
+target_include_directories(PaiNNOpenMM_pip PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
+target_include_directories(PaiNNOpenMM_pip SYSTEM PUBLIC ${PIP_OPENMM_INCLUDE_DIR} ${PIP_OPENMM_INCLUDE_DIR}/openmm/reference)
 target_link_libraries(PaiNNOpenMM_pip PRIVATE painn_core ${PIP_OPENMM_LIB_DIR}/libOpenMM.so)
 target_link_options(PaiNNOpenMM_pip PRIVATE "LINKER:--exclude-libs,ALL")
 set_target_properties(PaiNNOpenMM_pip PROPERTIES OUTPUT_NAME PaiNNOpenMM LIBRARY_OUTPUT_DIRECTORY ${_out})
