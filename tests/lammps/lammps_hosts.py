@@ -13,6 +13,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "oracle"))
 import lammps_io  # noqa: E402
+import structures  # noqa: E402
 
 PAINN = Path(os.environ.get("PAINN_BIN", ROOT / "build" / "bin" / "painn"))
 NKTV2P = 1.6021765e6  # LAMMPS metal units: eV/A^3 -> bar
@@ -125,3 +126,34 @@ def assert_matches_painn_eval(tmp_path, model, atoms, row, dump, rel=1e-10):
     assert abs(row["c_pesum"] - row["PotEng"]) <= 1e-12 * abs(row["PotEng"])
     np.testing.assert_allclose(dump["c_pe"], ref.get_array("energies"), rtol=0, atol=rel * np.abs(e))
     return df
+
+
+HYBRID = """units metal
+atom_style atomic
+boundary p p p
+read_data s.data
+pair_style hybrid/overlay painn precision fp64 zero 3.0
+pair_coeff * * painn {model} H C N O NULL
+pair_coeff * * zero
+thermo_style custom step pe
+thermo_modify format float %.16g
+dump d all custom 1 forces.dump id type fx fy fz
+dump_modify d sort id format float %.16g
+run 0
+"""
+
+
+def check_hybrid_overlay_with_null_type(host, tmp_path, model, np_):
+    """Atoms of a NULL type (here argon-like extras) are outside the model: they neither feel nor
+    change the PaiNN energy. NULL needs hybrid/overlay (alone it is refused)."""
+    import ase
+    atoms = lammps_io.to_lammps_frame(structures.orthorhombic())
+    extra = ase.Atoms("FFF", positions=[[0.5, 0.5, 0.5], [4.0, 4.2, 4.4], [6.0, 1.0, 7.0]])
+    lammps_io.write_data(tmp_path / "s.data", atoms + extra, ["H", "C", "N", "O", "F"])
+    _, log = host.run(tmp_path, HYBRID.format(model=model), np_)
+    ref = painn_eval(tmp_path, model, atoms)
+    e_ref = ref.get_potential_energy()
+    assert abs(lammps_io.read_thermo(log)[-1]["PotEng"] - e_ref) <= 1e-12 * abs(e_ref)
+    f = forces(lammps_io.read_dump(tmp_path / "forces.dump"))
+    assert np.all(f[len(atoms):] == 0)
+    assert np.abs(f[:len(atoms)] - ref.get_forces()).max() < 1e-10 * np.abs(f).max()

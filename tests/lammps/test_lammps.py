@@ -227,36 +227,9 @@ def test_nve_energy_drift_is_bounded(tmp_path):
     assert spread < 10.0      # measured 5.4 meV/atom: ultratiny is the roughest surface
 
 
-HYBRID = """units metal
-atom_style atomic
-boundary p p p
-read_data s.data
-pair_style hybrid/overlay painn precision fp64 zero 3.0
-pair_coeff * * painn {model} H C N O NULL
-pair_coeff * * zero
-thermo_style custom step pe
-thermo_modify format float %.16g
-dump d all custom 1 forces.dump id type fx fy fz
-dump_modify d sort id format float %.16g
-run 0
-"""
-
-
 @pytest.mark.parametrize("np_", [1, 3])
 def test_hybrid_overlay_with_null_type(tmp_path, model, np_):
-    """Atoms of a NULL type (here argon-like extras) are outside the model: they neither feel nor
-    change the PaiNN energy. NULL needs hybrid/overlay (alone it is refused)."""
-    import ase
-    atoms = lammps_io.to_lammps_frame(structures.orthorhombic())
-    extra = ase.Atoms("FFF", positions=[[0.5, 0.5, 0.5], [4.0, 4.2, 4.4], [6.0, 1.0, 7.0]])
-    both = atoms + extra
-    lammps_io.write_data(tmp_path / "s.data", both, ["H", "C", "N", "O", "F"])
-    _, log = lmp(tmp_path, HYBRID.format(model=model), np_)
-    e_ref = painn_eval(tmp_path, model, atoms).get_potential_energy()
-    assert lammps_io.read_thermo(log)[-1]["PotEng"] == pytest.approx(e_ref, rel=1e-12)
-    f = forces(lammps_io.read_dump(tmp_path / "forces.dump"))
-    assert np.all(f[len(atoms):] == 0)
-    assert np.abs(f[:len(atoms)] - painn_eval(tmp_path, model, atoms).get_forces()).max() < 1e-10 * np.abs(f).max()
+    lammps_hosts.check_hybrid_overlay_with_null_type(HOST, tmp_path, model, np_)
 
 
 # ---- hostile input (issue 13: D1, D4, close atoms, directories) ------------------------------

