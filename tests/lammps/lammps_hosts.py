@@ -38,9 +38,14 @@ class Host:
         return r, log
 
 
+# A LAMMPS executable with painn built in and the system's OpenMPI: Debian's liblammps as
+# build/bin/lmp_painn, or (PAINN_LMP) a LAMMPS built from source with add_to_lammps.sh.
+LMP = Path(os.environ.get("PAINN_LMP", ROOT / "build" / "bin" / "lmp_painn"))
+
+
 def debian_host():
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
-    return Host([ROOT / "build" / "bin" / "lmp_painn"], ["mpirun", "--oversubscribe"], env)
+    return Host([LMP], ["mpirun", "--oversubscribe"], env)
 
 
 def pip_host(venv, plugin, autoload=False):

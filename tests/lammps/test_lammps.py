@@ -1,5 +1,6 @@
-"""pair_style painn in LAMMPS (build/bin/lmp_painn) against `painn eval`, across MPI ranks, and
-its invariants and error messages."""
+"""pair_style painn in LAMMPS (build/bin/lmp_painn, or PAINN_LMP: a LAMMPS built from source
+with lammps_plugin/add_to_lammps.sh) against `painn eval`, across MPI ranks, and its invariants
+and error messages."""
 import os
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ import structures  # noqa: E402
 import lammps_hosts  # noqa: E402
 from lammps_hosts import forces, painn_eval, virial_from_pressure, NKTV2P  # noqa: E402,F401
 
-LMP = ROOT / "build" / "bin" / "lmp_painn"
+LMP = lammps_hosts.LMP  # PAINN_LMP: another LAMMPS with painn built in
 PAINN = lammps_hosts.PAINN
 HOST = lammps_hosts.debian_host()
 ENV = HOST.env
