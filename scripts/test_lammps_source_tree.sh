@@ -4,7 +4,7 @@
 # runs the whole LAMMPS test file against that `lmp` (PAINN_LMP). Without an argument it uses
 # Debian's source package of the installed liblammps (deb-src entry of get_lammps_headers.sh),
 # unpacked into third_party/lammps-src. Needs the main build (build/bin/painn) first.
-# Not part of scripts/test.sh: building LAMMPS takes about 25 minutes on 2 cores.
+# Not part of scripts/test.sh: building LAMMPS takes about 15 minutes on 2 cores.
 # Usage: scripts/test_lammps_source_tree.sh [LAMMPS_SOURCE_TREE]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
