@@ -84,12 +84,12 @@ get_filename_component(PAINN_PIP_OPENMM_VENV ${_bin} DIRECTORY)
 set(PAINN_PIP_OPENMM_VENV ${PAINN_PIP_OPENMM_VENV} CACHE INTERNAL "the virtualenv of PAINN_OPENMM_PYTHON (tests)")
 
 # openmm-ml: the package painn_openmmml beside openmmpainn, and its metadata (a .dist-info with
-# the `openmmml.potentials` entry points: 'painn' and 'painn-SIZE' for each shipped potential),
-# so that a Python with python-pip/ on its path finds MLPotential('painn-compact').
-file(GLOB _shipped RELATIVE ${CMAKE_SOURCE_DIR}/potentials ${CMAKE_SOURCE_DIR}/potentials/*-fp32.safetensors)
+# the `openmmml.potentials` entry points: 'painn' and 'painn-SIZE' for each size of shipped
+# potential, potentials/SIZE-{fp32,fp16,int8}.safetensors), so that a Python with python-pip/
+# on its path finds MLPotential('painn-compact'). The sizes are those training/potentials/ship_v2.sh
+# ships; a missing file is reported when the potential is created.
 set(_eps "[openmmml.potentials]\npainn = painn_openmmml:PaiNNPotentialImplFactory\n")
-foreach(_f ${_shipped})
-  string(REPLACE "-fp32.safetensors" "" _size ${_f})
+foreach(_size current compact efficient tiny ultratiny)
   string(APPEND _eps "painn-${_size} = painn_openmmml:PaiNNPotentialImplFactory\n")
 endforeach()
 set(_dist ${_out}/painn_openmmml-${PROJECT_VERSION}.dist-info)

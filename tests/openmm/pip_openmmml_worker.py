@@ -1,7 +1,9 @@
 """Runs inside the hosts virtualenv for test_openmmml.py: MLPotential('painn...') from openmm-ml
 1.8 against openmmpainn.PaiNNForce used directly, on the repository's aspirin examples. Reads a
-JSON job on stdin ({"model": path of a small model}), prints JSON: relative differences."""
+JSON job on stdin ({"model": path of a small model}), prints JSON: relative differences. The
+"shipped" potentials are those in PAINN_POTENTIALS_DIR (the test writes small ones there)."""
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -52,7 +54,7 @@ def main():
     out = {"import_s": IMPORT_S}
     pdb = app.PDBFile(str(ROOT / "examples" / "openmm" / "aspirin.pdb"))
     top, pos = pdb.topology, pdb.positions
-    shipped = str(ROOT / "potentials" / "compact-fp32.safetensors")
+    shipped = os.path.join(os.environ["PAINN_POTENTIALS_DIR"], "compact-fp32.safetensors")
     # createSystem: shipped potentials by name (file precision, compute precision), and any model file
     cases = {"painn-compact": (MLPotential("painn-compact"), shipped, "single"),
              "painn-compact int8": (MLPotential("painn-compact", precision="int8"),

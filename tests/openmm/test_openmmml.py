@@ -5,19 +5,20 @@ inside the hosts virtualenv)."""
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from test_openmm_pip import PAINN, in_venv, pytestmark  # noqa: F401  (same virtualenv and skip rule)
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.mark.skipif(not (ROOT / "potentials" / "compact-fp32.safetensors").exists(), reason="no shipped potential")
-def test_mlpotential_equals_painnforce(tmp_path):
-    model = tmp_path / "m.safetensors"
-    subprocess.run([str(PAINN), "init", "--preset", "ultratiny", "--species", "H,C,N,O", "--seed", "7",
-                    "--dtype", "fp64", "-o", str(model)], check=True, capture_output=True)
-    out = in_venv({"model": str(model)}, Path(__file__).with_name("pip_openmmml_worker.py"))
+def test_mlpotential_equals_painnforce(tmp_path, monkeypatch):
+    """Shipped potentials are looked up in PAINN_POTENTIALS_DIR: small random ones here
+    (compact-fp32 and its int8 conversion), so that the test does not depend on potentials/."""
+    painn = lambda *a: subprocess.run([str(PAINN), *map(str, a)], check=True, capture_output=True)  # noqa: E731
+    painn("init", "--preset", "ultratiny", "--species", "H,C,N,O", "--seed", "7", "--dtype", "fp64",
+          "-o", tmp_path / "m.safetensors")
+    painn("init", "--preset", "ultratiny", "--species", "H,C,N,O", "--seed", "8", "--dtype", "fp32",
+          "-o", tmp_path / "compact-fp32.safetensors")
+    painn("convert", tmp_path / "compact-fp32.safetensors", "--to", "int8", "-o", tmp_path / "compact-int8.safetensors")
+    monkeypatch.setenv("PAINN_POTENTIALS_DIR", str(tmp_path))
+    out = in_venv({"model": str(tmp_path / "m.safetensors")}, Path(__file__).with_name("pip_openmmml_worker.py"))
     print(out)
     assert out["import_s"] < 5  # openmm-ml imports every entry point on import: ours must be light
     for case in ["painn-compact", "painn-compact int8", "painn-compact fp64", "painn modelFile"]:
