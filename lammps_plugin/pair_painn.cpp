@@ -12,9 +12,9 @@
 #include "comm.h"
 #include "error.h"
 #include "force.h"
+#include "lammps_api.h"
 #include "memory.h"
 #include "neigh_list.h"
-#include "neigh_request.h"
 #include "neighbor.h"
 #include "painn/error.h"
 #include "update.h"
@@ -188,9 +188,7 @@ void PairPaiNN::init_style() {
     if (t >= static_cast<int>(type_species_.size()))
       error->all(FLERR, "pair_style painn: atom type " + std::to_string(t) + " was created after pair_coeff; repeat pair_coeff");
   // A full neighbour list (both i-j and j-i) of owned atoms, with ghosts as neighbours.
-  const int irequest = neighbor->request(this, instance_me);
-  neighbor->requests[irequest]->half = 0;
-  neighbor->requests[irequest]->full = 1;
+  painn_lammps::request_full_list(neighbor, this, instance_me);
   // A repeated `pair_style painn precision ...` keeps this object and only calls settings().
   if (calc_->precision() != precision_) make_calculator();
   // OpenMP threads per MPI rank as LAMMPS counts them (OMP_NUM_THREADS, else 1; `package omp N`).
@@ -263,7 +261,7 @@ void PairPaiNN::compute(int eflag, int vflag) {
   req.per_atom_virial = vflag_atom != 0;
   painn::Result r;
   try {
-    r = calc_->compute(graph_, req, this);
+    r = calc_->compute(graph_, req, &exchange_);
   } catch (const painn::Error &e) {
     error->one(FLERR, std::string("pair_style painn: ") + e.what());
   }
@@ -285,19 +283,14 @@ void PairPaiNN::compute(int eflag, int vflag) {
 
 // ---- ghost exchange between layers ---------------------------------------------------------
 
-void PairPaiNN::forward(double *q, double *mu, int hidden) { exchange(q, mu, hidden, false); }
-void PairPaiNN::forward(float *q, float *mu, int hidden) { exchange(q, mu, hidden, false); }
-void PairPaiNN::reverse(double *gq, double *gmu, int hidden) { exchange(gq, gmu, hidden, true); }
-void PairPaiNN::reverse(float *gq, float *gmu, int hidden) { exchange(gq, gmu, hidden, true); }
-
 // Points the pack/unpack callbacks at the core's rows, then runs LAMMPS's communication.
 template <typename T> void PairPaiNN::exchange(T *q, T *mu, int hidden, bool reverse) {
   rows_q_ = q;
   rows_mu_ = mu;
   rows_float_ = std::is_same<T, float>::value;
   hidden_ = hidden;
-  if (reverse) comm->reverse_comm_pair(this);
-  else comm->forward_comm_pair(this);
+  if (reverse) painn_lammps::reverse_comm(comm, this);
+  else painn_lammps::forward_comm(comm, this);
 }
 
 // Copies the 4H feature values (q, then mu) of the given atoms into buf; atoms outside the

@@ -25,7 +25,7 @@ PairStyle(painn,PairPaiNN);
 
 namespace LAMMPS_NS {
 
-class PairPaiNN : public Pair, private painn::GhostExchange {
+class PairPaiNN : public Pair {
  public:
   explicit PairPaiNN(class LAMMPS *);
   ~PairPaiNN() override;
@@ -41,11 +41,21 @@ class PairPaiNN : public Pair, private painn::GhostExchange {
   void unpack_reverse_comm(int, int *, double *) override;
 
  private:
-  // painn::GhostExchange: called by the core between layers
-  void forward(double *q, double *mu, int hidden) override;
-  void forward(float *q, float *mu, int hidden) override;
-  void reverse(double *gq, double *gmu, int hidden) override;
-  void reverse(float *gq, float *gmu, int hidden) override;
+  // The core's ghost exchange between layers, a member rather than a second base class: since
+  // LAMMPS 2023 Pair's destructor is noexcept(false), and a class cannot derive from both that
+  // and GhostExchange (noexcept destructor).
+  class Exchange : public painn::GhostExchange {
+   public:
+    explicit Exchange(PairPaiNN &pair) : pair_(pair) {}
+    void forward(double *q, double *mu, int hidden) override { pair_.exchange(q, mu, hidden, false); }
+    void forward(float *q, float *mu, int hidden) override { pair_.exchange(q, mu, hidden, false); }
+    void reverse(double *gq, double *gmu, int hidden) override { pair_.exchange(gq, gmu, hidden, true); }
+    void reverse(float *gq, float *gmu, int hidden) override { pair_.exchange(gq, gmu, hidden, true); }
+
+   private:
+    PairPaiNN &pair_;
+  };
+  Exchange exchange_{*this};
   template <typename T> void exchange(T *q, T *mu, int hidden, bool reverse);
   template <typename T> int pack_rows(int n, const int *atoms, double *buf, bool zero_after);
   template <typename T> void unpack_rows(int n, const int *atoms, const double *buf, bool add);

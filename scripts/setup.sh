@@ -6,6 +6,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libeigen3-dev nlohmann-json3-dev libgtest-dev libomp-dev
   python3 python3-numpy python3-torch python3-ase python3-pytest   # test oracle (Debian's python3)
+  python3-venv python3-dev                                         # virtualenvs; Python.h for the SWIG module
   lammps liblammps-dev openmpi-bin libopenmpi-dev                  # LAMMPS pair style
   libopenmm-dev libopenmm-plugins python3-simtk                    # OpenMM plugin (+ CPU platform)
   libxtb-dev xtb                                                   # GFN2-xTB teacher

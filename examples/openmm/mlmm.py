@@ -13,12 +13,15 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "build" / "python"))
 import openmm  # noqa: E402
 import openmm.app as app  # noqa: E402
 import openmm.unit as unit  # noqa: E402
 
-import openmmpainn  # noqa: E402
+try:
+    import openmmpainn  # OpenMM 8 from pip/conda: the SWIG module (PYTHONPATH=build/python-pip)
+except ImportError:
+    sys.path.insert(0, str(ROOT / "build" / "python"))  # Debian's OpenMM 7.7: the ctypes module
+    import openmmpainn
 
 PDB = ROOT / "examples" / "openmm" / "aspirin_water.pdb"
 # Generic Lennard-Jones for ligand atoms (sigma nm, epsilon kJ/mol), GAFF-like magnitudes.

@@ -8,13 +8,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "build" / "python"))
 
 import openmm  # noqa: E402
 import openmm.app as app  # noqa: E402
 import openmm.unit as unit  # noqa: E402
 
-import openmmpainn  # noqa: E402
+try:
+    import openmmpainn  # OpenMM 8 from pip/conda: the SWIG module (PYTHONPATH=build/python-pip)
+except ImportError:
+    sys.path.insert(0, str(ROOT / "build" / "python"))  # Debian's OpenMM 7.7: the ctypes module
+    import openmmpainn
 
 
 def main():

@@ -1,5 +1,6 @@
-"""pair_style painn in LAMMPS (build/bin/lmp_painn) against `painn eval`, across MPI ranks, and
-its invariants and error messages."""
+"""pair_style painn in LAMMPS (build/bin/lmp_painn, or PAINN_LMP: a LAMMPS built from source
+with lammps_plugin/add_to_lammps.sh) against `painn eval`, across MPI ranks, and its invariants
+and error messages."""
 import os
 import shutil
 import subprocess
@@ -16,98 +17,31 @@ sys.path.insert(0, str(ROOT / "tests" / "oracle"))
 import lammps_io  # noqa: E402
 import structures  # noqa: E402
 
-LMP = ROOT / "build" / "bin" / "lmp_painn"
-PAINN = ROOT / "build" / "bin" / "painn"
-NKTV2P = 1.6021765e6  # LAMMPS metal units: eV/A^3 -> bar
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+import lammps_hosts  # noqa: E402
+from lammps_hosts import forces, painn_eval, virial_from_pressure, NKTV2P  # noqa: E402,F401
+
+LMP = lammps_hosts.LMP  # PAINN_LMP: another LAMMPS with painn built in
+PAINN = lammps_hosts.PAINN
+HOST = lammps_hosts.debian_host()
+ENV = HOST.env
 
 pytestmark = pytest.mark.skipif(not LMP.exists(), reason="lmp_painn not built (LAMMPS headers missing?)")
-
-
-def lmp(workdir, script, np_=1, check=True):
-    (workdir / "in.test").write_text(script)
-    cmd = [str(LMP), "-in", "in.test", "-log", "log.lammps", "-screen", "none"]
-    if np_ > 1:
-        cmd = ["mpirun", "--oversubscribe", "-np", str(np_)] + cmd
-    r = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=ENV)
-    log = (workdir / "log.lammps").read_text() if (workdir / "log.lammps").exists() else ""
-    if check:
-        assert r.returncode == 0, r.stdout + r.stderr + log[-2000:]
-    return r, log
-
-
-SINGLE_POINT = """units {units}
-atom_style atomic
-boundary {boundary}
-read_data {data}
-pair_style painn precision fp64
-pair_coeff * * {model} H C N O
-compute pe all pe/atom
-compute sa all stress/atom NULL
-compute sasum all reduce sum c_sa[1] c_sa[2] c_sa[3] c_sa[4] c_sa[5] c_sa[6]
-compute pesum all reduce sum c_pe
-compute vir all pressure NULL virial
-variable vol equal vol
-thermo_style custom step pe c_pesum c_vir[1] c_vir[2] c_vir[3] c_vir[4] c_vir[5] c_vir[6] c_sasum[1] c_sasum[2] c_sasum[3] c_sasum[4] c_sasum[5] c_sasum[6] v_vol
-thermo_modify format float %.16g
-dump d all custom 1 forces.dump id type x y z fx fy fz c_pe
-dump_modify d sort id format float %.16g
-{extra}
-run 0
-"""
+lmp = HOST.run
 
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model") / "m.safetensors"
-    subprocess.run([str(PAINN), "init", "--preset", "ultratiny", "--species", "H,C,N,O", "--seed", "3",
-                    "--dtype", "fp64", "-o", str(path)], check=True, capture_output=True)
-    return path
+    return lammps_hosts.make_model(tmp_path_factory.mktemp("model") / "m.safetensors")
 
 
-def single_point(tmp_path, model, atoms, np_=1, units="metal", extra="", processors="", reframe=True):
-    if reframe:
-        atoms = lammps_io.to_lammps_frame(atoms)
-    lammps_io.write_data(tmp_path / "s.data", atoms, ["H", "C", "N", "O"])
-    boundary = " ".join("p" if p else "f" for p in atoms.pbc)
-    _, log = lmp(tmp_path, (processors + "\n" if processors else "") + SINGLE_POINT.format(
-        units=units, boundary=boundary, data="s.data", model=model, extra=extra), np_)
-    row = lammps_io.read_thermo(log)[-1]
-    dump = lammps_io.read_dump(tmp_path / "forces.dump")
-    return atoms, row, dump
-
-
-def painn_eval(tmp_path, model, atoms):
-    ase.io.write(tmp_path / "s.extxyz", atoms, format="extxyz")
-    subprocess.run([str(PAINN), "eval", str(model), str(tmp_path / "s.extxyz"), "-o", str(tmp_path / "e.extxyz"),
-                    "--precision", "fp64", "--per-atom"], check=True, capture_output=True)
-    return ase.io.read(tmp_path / "e.extxyz")
-
-
-def forces(dump):
-    return np.stack([dump["fx"], dump["fy"], dump["fz"]], 1)
-
-
-def virial_from_pressure(row):
-    """Global virial (eV) in Voigt order xx yy zz xy xz yz from `compute pressure NULL virial`."""
-    return np.array([row[f"c_vir[{k}]"] for k in range(1, 7)]) * row["v_vol"] / NKTV2P
+def single_point(tmp_path, model, atoms, np_=1, **kw):
+    return lammps_hosts.single_point(HOST, tmp_path, model, atoms, np_, **kw)
 
 
 @pytest.mark.parametrize("name", ["triclinic", "orthorhombic", "molecule"])
 def test_single_point_matches_painn_eval(tmp_path, model, name):
     atoms, row, dump = single_point(tmp_path, model, getattr(structures, name)())
-    ref = painn_eval(tmp_path, model, atoms)
-    e = ref.get_potential_energy()
-    assert abs(row["PotEng"] - e) < 1e-10 * abs(e)
-    f = ref.get_forces()
-    assert np.abs(forces(dump) - f).max() < 1e-10 * np.abs(f).max()
-    if atoms.pbc.all():
-        s = ref.get_stress() * atoms.get_volume()  # = -virial (xx yy zz yz xz xy)
-        w = -s[[0, 1, 2, 5, 4, 3]]
-        assert np.abs(virial_from_pressure(row) - w).max() < 1e-9 * np.abs(w).max()
-    # per-atom energies sum to the total and match the core's
-    assert row["c_pesum"] == pytest.approx(row["PotEng"], rel=1e-12)
-    np.testing.assert_allclose(dump["c_pe"], ref.get_array("energies"), rtol=0, atol=1e-10 * np.abs(e))
+    lammps_hosts.assert_matches_painn_eval(tmp_path, model, atoms, row, dump)
 
 
 def test_per_atom_virial_sums_to_global(tmp_path, model):
@@ -160,11 +94,8 @@ def test_ranks_without_atoms(tmp_path, model):
 @pytest.fixture(scope="module")
 def zbl_model(tmp_path_factory):
     """With the ZBL repulsion (docs/model-format.md section 8), pair cutoffs 1.2 (r_i + r_j)."""
-    path = tmp_path_factory.mktemp("zbl") / "z.safetensors"
-    subprocess.run([str(PAINN), "init", "--preset", "ultratiny", "--species", "H,C,N,O", "--seed", "4",
-                    "--repulsion", "zbl", "--repulsion-scale", "1.2", "--dtype", "fp64", "-o", str(path)],
-                   check=True, capture_output=True)
-    return path
+    return lammps_hosts.make_model(tmp_path_factory.mktemp("zbl") / "z.safetensors", seed=4,
+                                   extra=("--repulsion", "zbl", "--repulsion-scale", "1.2"))
 
 
 @pytest.mark.parametrize("np_,processors", [(1, ""), (2, ""), (4, "processors 4 1 1"), (3, "processors 1 1 3")])
@@ -297,36 +228,9 @@ def test_nve_energy_drift_is_bounded(tmp_path):
     assert spread < 10.0      # measured 5.4 meV/atom: ultratiny is the roughest surface
 
 
-HYBRID = """units metal
-atom_style atomic
-boundary p p p
-read_data s.data
-pair_style hybrid/overlay painn precision fp64 zero 3.0
-pair_coeff * * painn {model} H C N O NULL
-pair_coeff * * zero
-thermo_style custom step pe
-thermo_modify format float %.16g
-dump d all custom 1 forces.dump id type fx fy fz
-dump_modify d sort id format float %.16g
-run 0
-"""
-
-
 @pytest.mark.parametrize("np_", [1, 3])
 def test_hybrid_overlay_with_null_type(tmp_path, model, np_):
-    """Atoms of a NULL type (here argon-like extras) are outside the model: they neither feel nor
-    change the PaiNN energy. NULL needs hybrid/overlay (alone it is refused)."""
-    import ase
-    atoms = lammps_io.to_lammps_frame(structures.orthorhombic())
-    extra = ase.Atoms("FFF", positions=[[0.5, 0.5, 0.5], [4.0, 4.2, 4.4], [6.0, 1.0, 7.0]])
-    both = atoms + extra
-    lammps_io.write_data(tmp_path / "s.data", both, ["H", "C", "N", "O", "F"])
-    _, log = lmp(tmp_path, HYBRID.format(model=model), np_)
-    e_ref = painn_eval(tmp_path, model, atoms).get_potential_energy()
-    assert lammps_io.read_thermo(log)[-1]["PotEng"] == pytest.approx(e_ref, rel=1e-12)
-    f = forces(lammps_io.read_dump(tmp_path / "forces.dump"))
-    assert np.all(f[len(atoms):] == 0)
-    assert np.abs(f[:len(atoms)] - painn_eval(tmp_path, model, atoms).get_forces()).max() < 1e-10 * np.abs(f).max()
+    lammps_hosts.check_hybrid_overlay_with_null_type(HOST, tmp_path, model, np_)
 
 
 # ---- hostile input (issue 13: D1, D4, close atoms, directories) ------------------------------

@@ -1,0 +1,27 @@
+"""openmm-ml 1.8 with PaiNN-MD (entry points `openmmml.potentials` from build/python-pip):
+MLPotential('painn-SIZE') and MLPotential('painn', modelFile=...) in createSystem and
+createMixedSystem give what openmmpainn.PaiNNForce used directly gives (pip_openmmml_worker.py,
+inside the hosts virtualenv)."""
+import subprocess
+from pathlib import Path
+
+from test_openmm_pip import PAINN, in_venv, pytestmark  # noqa: F401  (same virtualenv and skip rule)
+
+
+def test_mlpotential_equals_painnforce(tmp_path, monkeypatch):
+    """Shipped potentials are looked up in PAINN_POTENTIALS_DIR: small random ones here
+    (compact-fp32 and its int8 conversion), so that the test does not depend on potentials/."""
+    painn = lambda *a: subprocess.run([str(PAINN), *map(str, a)], check=True, capture_output=True)  # noqa: E731
+    painn("init", "--preset", "ultratiny", "--species", "H,C,N,O", "--seed", "7", "--dtype", "fp64",
+          "-o", tmp_path / "m.safetensors")
+    painn("init", "--preset", "ultratiny", "--species", "H,C,N,O", "--seed", "8", "--dtype", "fp32",
+          "-o", tmp_path / "compact-fp32.safetensors")
+    painn("convert", tmp_path / "compact-fp32.safetensors", "--to", "int8", "-o", tmp_path / "compact-int8.safetensors")
+    monkeypatch.setenv("PAINN_POTENTIALS_DIR", str(tmp_path))
+    out = in_venv({"model": str(tmp_path / "m.safetensors")}, Path(__file__).with_name("pip_openmmml_worker.py"))
+    print(out)
+    assert out["import_s"] < 5  # openmm-ml imports every entry point on import: ours must be light
+    for case in ["painn-compact", "painn-compact int8", "painn-compact fp64", "painn modelFile"]:
+        assert out[case] == [0.0, 0.0], case  # the same force, the same arithmetic
+    de, df = out["createMixedSystem"]
+    assert de < 1e-9 and df < 1e-6, out["createMixedSystem"]  # PME sums in another order
