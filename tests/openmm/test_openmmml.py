@@ -24,4 +24,6 @@ def test_mlpotential_equals_painnforce(tmp_path, monkeypatch):
     for case in ["painn-compact", "painn-compact int8", "painn-compact fp64", "painn modelFile"]:
         assert out[case] == [0.0, 0.0], case  # the same force, the same arithmetic
     de, df = out["createMixedSystem"]
-    assert de < 1e-9 and df < 1e-6, out["createMixedSystem"]  # PME sums in another order
+    # PME sums in another order; v2 total energies are ~1.7e6 kJ/mol (ANI-2x atomic references),
+    # so 1e-7 kJ/mol is a relative 6e-14
+    assert de < 1e-7 and df < 1e-6, out["createMixedSystem"]
