@@ -92,13 +92,20 @@ def main():
     plot(cards, pot / "accuracy_size_speed.png")
 
 
+def speed_cells(card):
+    """The two speed columns of a card's table row: ms per molecule and atom-steps/s, 1t / 2t."""
+    sp = card.get("speed")
+    if not sp:
+        return "-", "-"
+    return (f"{sp['molecule_ms_1t']:.2f} / {sp['molecule_ms_2t']:.2f}",
+            f"{sp['box_atom_steps_per_s_1t']:.0f} / {sp['box_atom_steps_per_s_2t']:.0f}")
+
+
 def print_table(cards):
     print("| potential | file | compute | params | bytes | E MAE test | F MAE test | F MAE unseen | F cos err | ms/molecule 1t / 2t | atom-steps/s box 1t / 2t |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for c in cards["models"]:
-        sp = c.get("speed")
-        s1 = f"{sp['molecule_ms_1t']:.2f} / {sp['molecule_ms_2t']:.2f}" if sp else "-"
-        s2 = f"{sp['box_atom_steps_per_s_1t']:.0f} / {sp['box_atom_steps_per_s_2t']:.0f}" if sp else "-"
+        s1, s2 = speed_cells(c)
         print(f"| {c['size']} ({c['route']}) | {c['file']} | {c['compute']} | {c['parameters']:,} | {c['bytes']:,} | "
               f"{c['test']['energy_mae_meV_atom']:.1f} | {c['test']['force_mae_meV_A']:.1f} | "
               f"{c['test_unseen']['force_mae_meV_A']:.1f} | {c['test']['force_cosine_error']:.4f} | {s1} | {s2} |")

@@ -35,7 +35,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluate import SIZES, SUBSET, painn, speed  # noqa: E402
+from evaluate import SIZES, SUBSET, errors, painn, speed, speed_cells  # noqa: E402
 
 SETS = ["test", "test_unseen", "test_unseen_v1"]
 
@@ -110,10 +110,7 @@ def measure(path, size, route, stored, precision, sets, subset, tmp):
         card[name] = s.vs_ani2x(e, f)
         if s.gfn2:
             card[name]["vs_gfn2"] = s.vs_gfn2(e, f)
-    pred = predict(path, subset, precision, tmp)
-    ref = ase.io.read(subset, ":")
-    card["subset_force_mae_meV_A"] = float(1000 * np.abs(np.concatenate([a.get_forces() for a in ref])
-                                                         - np.concatenate([b.get_forces() for b in pred])).mean())
+    card["subset_force_mae_meV_A"] = float(errors(path, subset, precision, tmp)["force_mae_meV_A"])
     if precision == "fp32":
         card["speed"] = speed(path, tmp)
     return card
@@ -176,9 +173,7 @@ def print_tables(cards):
           "F vs GFN2 (v1) | F cos err (unseen) | ms/molecule 1t / 2t | atom-steps/s box 1t / 2t |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for c in cards["models"]:
-        sp = c.get("speed")
-        s1 = f"{sp['molecule_ms_1t']:.2f} / {sp['molecule_ms_2t']:.2f}" if sp else "-"
-        s2 = f"{sp['box_atom_steps_per_s_1t']:.0f} / {sp['box_atom_steps_per_s_2t']:.0f}" if sp else "-"
+        s1, s2 = speed_cells(c)
         t, u, v = c["test"], c["test_unseen"], c["test_unseen_v1"]
         print(f"| {c['size']} ({c['route']}) | {c['file']} | {c['compute']} | {c['parameters']:,} | "
               f"{fmt(t['energy_mae_meV_atom'])} | {fmt(t['force_mae_meV_A'])} | {fmt(u['energy_mae_meV_atom'])} | "

@@ -19,21 +19,16 @@ for s in "${SIZES[@]}"; do
     "$ROOT/build/bin/painn" convert "$WORK/$s.safetensors" --to $d -o "$POT/$s-$d.safetensors"
   done
 done
-md() { /usr/bin/python3 "$HERE/md_stability.py" "$ROOT/tests/potentials/unseen_molecules.extxyz" \
-         "${@/#/$POT/}" --ps 1 --json "$OUT/md-$1.json" > "$OUT/md-$1.log" || true; }
+md() {  # GROUP MODEL...: md_stability.py over the models, one after the other -> OUT/md-GROUP.json
+  local group=$1; shift
+  /usr/bin/python3 "$HERE/md_stability.py" "$ROOT/tests/potentials/unseen_molecules.extxyz" "${@/#/$POT/}" --ps 1 \
+    --json "$OUT/md-$group.json" > "$OUT/md-$group.log" || true
+}
 # Two groups of about equal cost side by side.
-md current-fp32.safetensors tiny-fp32.safetensors &
-md compact-fp32.safetensors efficient-fp32.safetensors ultratiny-fp32.safetensors
+md a current-fp32.safetensors tiny-fp32.safetensors &
+md b compact-fp32.safetensors efficient-fp32.safetensors ultratiny-fp32.safetensors
 wait
-cat "$OUT"/md-*.log
-/usr/bin/python3 - "$OUT" <<'EOF'
-import json, sys
-from pathlib import Path
-out = Path(sys.argv[1])
-rows = json.loads((out / "md-current-fp32.safetensors.json").read_text())
-rows += json.loads((out / "md-compact-fp32.safetensors.json").read_text())
-(out / "md.json").write_text(json.dumps(rows, indent=1))
-EOF
+cat "$OUT"/md-a.log "$OUT"/md-b.log
 "$ROOT/.venv-teacher/bin/python" "$ROOT/bench/teacher_speed.py" --json "$OUT/teacher_speed.json"
-/usr/bin/python3 "$HERE/evaluate_v2.py" "$POT" "$DATA" --work "$WORK" --md "$OUT/md.json" \
+/usr/bin/python3 "$HERE/evaluate_v2.py" "$POT" "$DATA" --work "$WORK" --md "$OUT/md-a.json" "$OUT/md-b.json" \
   --teacher-speed "$OUT/teacher_speed.json"
