@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -34,6 +36,17 @@ void add_virial(double *v, const std::array<double, 9> &w, double u) {
 
 // 1 eV in kcal/mol: 96.48533212331002 kJ/mol / 4.184 (exact by the definition of the kcal).
 constexpr double kEvInKcalPerMol = 96.48533212331002 / 4.184;
+
+// An error found on one rank only (during compute, the others are busy in their own step or
+// waiting in a ghost exchange, so it cannot be collective): error->one aborts every rank, but it
+// writes its message only to this rank's screen, and with `-screen none` (or a log that only rank
+// 0 writes) a non-zero rank's message was lost. Write it to stderr first, which mpirun forwards.
+[[noreturn]] void fail_on_this_rank(Error *error, int rank, const std::string &message) {
+  std::fprintf(stderr, "ERROR on proc %d: %s\n", rank, message.c_str());
+  std::fflush(stderr);
+  error->one(FLERR, message);
+  std::abort();  // error->one does not return; this keeps [[noreturn]] honest for every LAMMPS version
+}
 }  // namespace
 
 PairPaiNN::PairPaiNN(LAMMPS *lmp) : Pair(lmp) {
@@ -247,7 +260,8 @@ void PairPaiNN::compute(int eflag, int vflag) {
       const double r2 = d0 * d0 + d1 * d1 + d2 * d2;
       if (r2 >= rc2) continue;
       if (!(r2 >= 0.01))  // closer than 0.1 A (as the core); named here by atom ID (the core only knows nodes)
-        error->one(FLERR, "pair_style painn: atoms " + std::to_string(atom->tag[i]) + " and " +
+        fail_on_this_rank(error, comm->me,
+                          "pair_style painn: atoms " + std::to_string(atom->tag[i]) + " and " +
                               std::to_string(atom->tag[j]) + " are " + std::to_string(std::sqrt(r2)) +
                               " A apart, closer than 0.1 A (overlapping atoms), or their distance is not finite");
       graph_.neighbor.push_back(nj);
@@ -263,7 +277,7 @@ void PairPaiNN::compute(int eflag, int vflag) {
   try {
     r = calc_->compute(graph_, req, &exchange_);
   } catch (const painn::Error &e) {
-    error->one(FLERR, std::string("pair_style painn: ") + e.what());
+    fail_on_this_rank(error, comm->me, std::string("pair_style painn: ") + e.what());
   }
 
   const double u = energy_unit_;
