@@ -14,6 +14,7 @@ import argparse
 import sys
 
 import numpy as np
+import torch
 
 from .schnetpack_modules import import_schnetpack
 
@@ -34,23 +35,20 @@ def nominal(x):
 
 
 def numpy64(t):
-    return t.detach().cpu().to(dtype=__import__("torch").float64).numpy().copy()
+    return t.detach().cpu().to(dtype=torch.float64).numpy().copy()
 
 
 # ------------------------------------------------------------------------- whole-model checks
 def is_silu(act):
-    import torch
     return act is torch.nn.functional.silu or isinstance(act, torch.nn.SiLU)
 
 
 def is_identity(act):
-    import torch
     return isinstance(act, torch.nn.Identity)
 
 
 def check_dense(layer, where, activated):
     """A schnetpack Dense (nn.Linear + activation): SiLU where `activated`, none otherwise."""
-    import torch
     if not isinstance(layer, torch.nn.Linear):
         raise Unmappable(f"{where}: {type(layer).__name__} is not a dense layer")
     act = getattr(layer, "activation", None)
@@ -61,7 +59,6 @@ def check_dense(layer, where, activated):
 
 
 def check_representation(rep):
-    import torch
     name = type(rep).__name__
     if name != "PaiNN":
         raise Unmappable(f"representation {name}: only schnetpack's PaiNN maps to PaiNN-MD")
@@ -226,9 +223,11 @@ def convert(sd, facts, species=None):
     if bad:
         raise Unmappable(f"elements {bad} have no row in the {embedding.shape[0]}-row embedding")
     t = {"embedding.weight": embedding[species], "filter.weight": fw, "filter.bias": fb}
+    source_dtypes = {sd[REP + "embedding.weight"].dtype, sd[REP + "filter_net.weight"].dtype}
 
     def dense(dst, src, bias=True):
         t[dst + ".weight"] = numpy64(sd[src + ".weight"])
+        source_dtypes.add(sd[src + ".weight"].dtype)
         if bias:
             t[dst + ".bias"] = numpy64(sd[src + ".bias"])
         elif src + ".bias" in sd:
@@ -252,13 +251,11 @@ def convert(sd, facts, species=None):
               "head_hidden": [t[f"head.{j}.weight"].shape[0] for j in range(n_head - 1)], "species": species,
               "energy_scale": facts["scale"], "energy_shift": facts["shift"],
               "reference_energy": [float(ref[z]) for z in species]}
-    source_fp64 = any(v.dtype == __import__("torch").float64 for v in sd.values() if v.is_floating_point())
-    return config, t, "fp64" if source_fp64 else "fp32"
+    return config, t, "fp64" if torch.float64 in source_dtypes else "fp32"
 
 
 def load(path):
     """(state_dict, facts) of the schnetpack model that torch.save wrote to `path`."""
-    import torch
     try:
         import_schnetpack()  # before torch.load: a saved model's classes live there
     except ImportError as e:
