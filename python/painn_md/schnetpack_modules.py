@@ -18,6 +18,8 @@ MODEL_SUBMODULES = ("properties", "nn", "transform", "representation", "atomisti
 
 def import_schnetpack():
     """The schnetpack module with at least MODEL_SUBMODULES importable; ImportError if not installed."""
+    if "schnetpack" in sys.modules:
+        return sys.modules["schnetpack"]
     if importlib.util.find_spec("schnetpack") is None:
         raise ImportError("schnetpack is not installed in this Python (" + sys.executable + ")")
     try:
@@ -28,7 +30,7 @@ def import_schnetpack():
         spec = importlib.util.find_spec("schnetpack")
         package = types.ModuleType("schnetpack")
         package.__path__ = list(spec.submodule_search_locations)
-        package.__file__ = spec.origin
+        package.__file__, package.__spec__ = spec.origin, spec
         package.__version__ = importlib.metadata.version("schnetpack")
         package.__painn_partial_import__ = repr(full_import_error)
         sys.modules["schnetpack"] = package
