@@ -33,4 +33,6 @@ class PaiNNCalculator(Calculator):
         self.results = {"energy": r["energy"], "free_energy": r["energy"], "forces": r["forces"],
                         "energies": r["energies"]}
         if a.pbc.all():  # stress needs a volume: fully periodic cells only (spec section 6)
-            self.results["stress"] = full_3x3_to_voigt_6_stress(-r["virial"] / a.get_volume())
+            # W is symmetric up to rounding (fp32 compute: ~1e-7 relative); Voigt from its symmetric part
+            w = 0.5 * (r["virial"] + r["virial"].T)
+            self.results["stress"] = full_3x3_to_voigt_6_stress(-w / a.get_volume())

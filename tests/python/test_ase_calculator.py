@@ -46,8 +46,9 @@ def test_calculator_equals_painn_eval(model, precision, tmp_path):
         np.testing.assert_allclose(atoms.get_forces(), r.get_forces(), rtol=0, atol=1e-12, err_msg=name)
         np.testing.assert_allclose(atoms.get_potential_energies(), r.get_potential_energies(), rtol=0,
                                    atol=1e-10, err_msg=name)
-        if atoms.pbc.all():
-            np.testing.assert_allclose(atoms.get_stress(), r.get_stress(), rtol=0, atol=1e-14, err_msg=name)
+        if atoms.pbc.all():  # the CLI's 3x3 stress is not symmetrised: its rounding asymmetry (fp32 ~1e-7) stays
+            tol = (1e-13 if precision == "fp64" else 1e-6) * np.abs(r.get_stress()).max()
+            np.testing.assert_allclose(atoms.get_stress(), r.get_stress(), rtol=0, atol=tol, err_msg=name)
         else:
             with pytest.raises(Exception, match="stress"):
                 atoms.get_stress()
@@ -122,11 +123,13 @@ def test_compute_releases_the_gil(model):
         window["end"] = time.perf_counter()
 
     worker = threading.Thread(target=work)
-    stamps = []
+    stamps, n = [], 0
     worker.start()
     while worker.is_alive():
-        stamps.append(time.perf_counter())
+        n += 1
+        if n % 64 == 0:
+            stamps.append(time.perf_counter())
     worker.join()
     inside = [t for t in stamps if window["start"] + 0.02 < t < window["end"] - 0.02]
     assert window["end"] - window["start"] > 0.1, "structure too small to tell"
-    assert len(inside) > 1000
+    assert len(inside) > 100, f"{len(inside)} samples of the main thread while the core computed"
