@@ -81,7 +81,7 @@ def test_ase_optimisation_converges(model):
     """BFGS from a rattled aspirin to fmax 0.01 eV/A on the shipped compact potential."""
     atoms = structures.molecule()
     atoms.rattle(0.05, seed=3)
-    atoms.calc = PaiNNCalculator(model, precision="fp64", threads=2)
+    atoms.calc = PaiNNCalculator(model, precision="fp64", threads=1)
     e0 = atoms.get_potential_energy()
     opt = BFGS(atoms, logfile=None)
     assert opt.run(fmax=0.01, steps=300), f"not converged in {opt.get_number_of_steps()} steps"

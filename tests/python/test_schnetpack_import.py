@@ -4,6 +4,10 @@ forces agree to 1e-10 (relative to the largest), for Bessel and Gaussian bases, 
 shared filters, pyramidal and given head widths, scale and mean and atomrefs, molecules and a
 periodic cell. Unmappable models are refused with a message naming the part.
 
+Most imports run in-process (painn_md.schnetpack_import.main, the code the CLI runs): each
+`painn import` starts a Python that imports torch and schnetpack, a few seconds. The CLI itself is
+checked in the first round trip, a refusal and the missing-Python messages.
+
 Run: .venv-python/bin/python -m pytest tests/python/test_schnetpack_import.py  (scripts/setup_python.sh)
 """
 import os
@@ -15,6 +19,7 @@ import torch
 
 import painn_md
 import schnetpack_models as spm
+from painn_md import schnetpack_import
 from painn_cli import painn, painn_eval, write_frames
 
 TOL = 1e-10
@@ -36,12 +41,22 @@ def structures():
     return mols + [crystal]
 
 
-def import_and_compare(model, tmp_path, *import_args):
+def run_import(path, out, *args, cli=False, capsys=None):
+    """(exit status, stdout, stderr) of `painn import schnetpack PATH -o OUT ARGS`, by the CLI or in-process."""
+    if cli:
+        r = painn("import", "schnetpack", path, "-o", out, *args, env=IMPORT_ENV, check=False)
+        return r.returncode, r.stdout, r.stderr
+    status = schnetpack_import.main([str(path), "-o", str(out), *map(str, args)])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def import_and_compare(model, tmp_path, capsys, *import_args, cli=False):
     path = tmp_path / "spk.pt"
     torch.save(model, path)
     out = tmp_path / "imported.safetensors"
-    r = painn("import", "schnetpack", path, "-o", out, *import_args, env=IMPORT_ENV)
-    assert "wrote" in r.stdout
+    status, stdout, stderr = run_import(path, out, *import_args, cli=cli, capsys=capsys)
+    assert status == 0 and "wrote" in stdout, stdout + stderr
     frames = write_frames(tmp_path / "in.extxyz", structures())
     ours = painn_eval(out, tmp_path / "in.extxyz", tmp_path / "out.extxyz", "fp64")
     reference = spm.in_float64(model)
@@ -57,8 +72,8 @@ def import_and_compare(model, tmp_path, *import_args):
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_round_trip_equals_schnetpack_in_fp64(case, tmp_path):
-    out = import_and_compare(spm.build(**CASES[case]), tmp_path)
+def test_round_trip_equals_schnetpack_in_fp64(case, tmp_path, capsys):
+    out = import_and_compare(spm.build(**CASES[case]), tmp_path, capsys, cli=case == "bessel-separate")
     m = painn_md.Model(out)
     assert m.species == [1, 6, 7, 8]  # from the atomrefs
     assert m.radial_basis == CASES[case]["basis"]
@@ -66,22 +81,23 @@ def test_round_trip_equals_schnetpack_in_fp64(case, tmp_path):
     assert m.weight_dtype == "fp32"  # the schnetpack model's own dtype, stored exactly
 
 
-def test_species_option_without_atomrefs(tmp_path):
+def test_species_option_without_atomrefs(tmp_path, capsys):
     model = spm.build(atomrefs=False, seed=2)
     path = tmp_path / "spk.pt"
     torch.save(model, path)
-    r = painn("import", "schnetpack", path, "-o", tmp_path / "x.safetensors", env=IMPORT_ENV, check=False)
-    assert r.returncode == 1 and "--species" in r.stderr
-    out = import_and_compare(model, tmp_path, "--species", "H,C,N,O")
+    status, _, stderr = run_import(path, tmp_path / "x.safetensors", capsys=capsys)
+    assert status == 1 and "--species" in stderr
+    out = import_and_compare(model, tmp_path, capsys, "--species", "H,C,N,O")
     assert painn_md.Model(out).reference_energy == [0.0] * 4
 
 
-def test_state_dict_imports_the_same_model(tmp_path):
+def test_state_dict_imports_the_same_model(tmp_path, capsys):
     model = spm.build(seed=3)
     torch.save(model, tmp_path / "whole.pt")
     torch.save(model.state_dict(), tmp_path / "state.pt")
     for name in ("whole", "state"):
-        painn("import", "schnetpack", tmp_path / f"{name}.pt", "-o", tmp_path / f"{name}.safetensors", env=IMPORT_ENV)
+        status, stdout, stderr = run_import(tmp_path / f"{name}.pt", tmp_path / f"{name}.safetensors", capsys=capsys)
+        assert status == 0, stdout + stderr
     atoms = write_frames(tmp_path / "in.extxyz", structures())
     a = painn_eval(tmp_path / "whole.safetensors", tmp_path / "in.extxyz", tmp_path / "whole.extxyz")
     b = painn_eval(tmp_path / "state.safetensors", tmp_path / "in.extxyz", tmp_path / "state.extxyz")
@@ -102,7 +118,7 @@ def test_state_dict_imports_the_same_model(tmp_path):
     ("mollifier cutoff", None, "cutoff function MollifierCutoff"),
     ("Gaussian basis beyond the cutoff", None, "GaussianRBF centres"),
 ])
-def test_unmappable_models_are_refused_by_name(what, model, message, tmp_path):
+def test_unmappable_models_are_refused_by_name(what, model, message, tmp_path, capsys):
     if what == "mollifier cutoff":
         m = spm.build()
         m.representation.cutoff_fn = spm.spk.nn.MollifierCutoff(5.0)
@@ -112,18 +128,20 @@ def test_unmappable_models_are_refused_by_name(what, model, message, tmp_path):
     else:
         m = model()
     torch.save(m, tmp_path / "m.pt")
-    r = painn("import", "schnetpack", tmp_path / "m.pt", "-o", tmp_path / "m.safetensors", env=IMPORT_ENV, check=False)
-    assert r.returncode == 1, r.stdout
-    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
+    status, stdout, stderr = run_import(tmp_path / "m.pt", tmp_path / "m.safetensors", cli=what == "shifted softplus",
+                                        capsys=capsys)
+    assert status == 1, stdout
+    assert message in stderr and "Traceback" not in stderr, stderr
     assert not (tmp_path / "m.safetensors").exists()
 
 
 def test_import_without_a_suitable_python_says_what_is_missing(tmp_path):
     torch.save(spm.build(), tmp_path / "m.pt")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     # Debian's python3 has torch but not painn_md
     r = painn("import", "schnetpack", tmp_path / "m.pt", "-o", tmp_path / "o.safetensors",
-              env={**os.environ, "PAINN_PYTHON": "/usr/bin/python3"}, check=False)
+              env={**env, "PAINN_PYTHON": "/usr/bin/python3"}, check=False)
     assert r.returncode != 0 and "painn_md" in r.stderr and "PAINN_PYTHON" in r.stderr, r.stderr
     r = painn("import", "schnetpack", tmp_path / "m.pt", "-o", tmp_path / "o.safetensors",
-              env={**os.environ, "PAINN_PYTHON": str(tmp_path / "no-python")}, check=False)
+              env={**env, "PAINN_PYTHON": str(tmp_path / "no-python")}, check=False)
     assert r.returncode == 1 and "cannot run Python" in r.stderr, r.stderr
