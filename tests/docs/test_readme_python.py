@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 PAINN = os.environ.get("PAINN_BIN", str(ROOT / "build" / "bin" / "painn"))
 SETUP_LINES = ("python3 -m venv", "$VENV/bin/pip install")
-DEFAULT_LINE = re.compile(r"^[A-Z_]+=")
+DEFAULT_LINE = re.compile(r"^[A-Z_]+=\S*\s*(#.*)?$")  # NAME=value alone; NAME=value command runs
 
 
 def blocks():
@@ -38,7 +38,7 @@ def test_block_runs(block, tmp_path):
     torch.save(schnetpack_models.build(), tmp_path / "best_inference_model")
     lines = [l for l in block.splitlines() if not l.startswith(SETUP_LINES) and not DEFAULT_LINE.match(l)]
     script = "set -euo pipefail\n" + "\n".join(lines).replace("build/bin/painn", PAINN) + "\n"
-    env = {**os.environ, "VENV": str(Path(sys.executable).parents[1]), "OMP_NUM_THREADS": "2",
+    env = {**os.environ, "VENV": str(Path(sys.executable).parents[1]), "OMP_NUM_THREADS": "1",
            "SPK_MODEL": str(tmp_path / "best_inference_model"), "OUT": str(tmp_path / "imported.safetensors")}
     r = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, script + r.stdout[-3000:] + r.stderr[-3000:]
