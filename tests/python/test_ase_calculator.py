@@ -1,6 +1,6 @@
 """painn_md and its ASE calculator (issue 12): equal to `painn eval` (an independent I/O path),
 stress and forces against finite differences of the energy, an ASE optimisation that converges,
-core errors as Python exceptions, and the GIL released while computing.
+vibrations, core errors as Python exceptions, and the GIL released while computing.
 
 Run: .venv-python/bin/python -m pytest tests/python/test_ase_calculator.py  (scripts/setup_python.sh)
 """
@@ -10,7 +10,9 @@ import time
 
 import numpy as np
 import pytest
+from ase.build import molecule as g2_molecule
 from ase.optimize import BFGS
+from ase.vibrations import Vibrations
 
 import painn_md
 from painn_md.ase import PaiNNCalculator
@@ -89,6 +91,19 @@ def test_ase_optimisation_converges(model):
     assert atoms.get_potential_energy() < e0
     d = atoms.get_all_distances()
     assert d[np.triu_indices(len(atoms), 1)].min() > 0.9  # still a molecule: no collapsed pair
+
+
+def test_vibrations_of_relaxed_water(model, tmp_path):
+    """ase.vibrations on the calculator: three real modes (bend ~1.8e3, stretches ~3.7e3 cm^-1 for
+    this potential) and six near-zero ones (translations, rotations)."""
+    atoms = g2_molecule("H2O")
+    atoms.calc = PaiNNCalculator(model, precision="fp64", threads=1)
+    assert BFGS(atoms, logfile=None).run(fmax=1e-4, steps=200)
+    vib = Vibrations(atoms, name=str(tmp_path / "vib"), delta=0.005)
+    vib.run()
+    f = vib.get_frequencies()
+    assert np.all(np.abs(f[:6]) < 50), f
+    assert np.all(np.isreal(f[6:])) and np.all((1000 < f[6:].real) & (f[6:].real < 4500)), f
 
 
 def test_bad_model_file_raises_the_core_message(tmp_path):
