@@ -15,7 +15,7 @@ CUTOFF = 5.0
 ATOMREFS = {1: -13.6, 6: -1029.8, 7: -1485.3, 8: -2042.6}
 
 
-def build(basis="bessel", shared_filters=False, hidden=32, layers=3, rbf=16, n_hidden=None, n_layers=2,
+def build(basis="bessel", shared_filters=False, shared_interactions=False, hidden=32, layers=3, rbf=16, n_hidden=None, n_layers=2,
           mean=-4.25, atomrefs=True, scale=None, activation=None, seed=0):
     """A NeuralNetworkPotential: PaiNN + Atomwise energy head + Forces, postprocessors CastTo64,
     AddOffsets (mean per atom, atomrefs) and optionally ScaleProperty on energy and forces. Every
@@ -25,7 +25,8 @@ def build(basis="bessel", shared_filters=False, hidden=32, layers=3, rbf=16, n_h
               else spk.nn.GaussianRBF(n_rbf=rbf, cutoff=CUTOFF))
     kwargs = {} if activation is None else {"activation": activation}
     painn = spk.representation.PaiNN(n_atom_basis=hidden, n_interactions=layers, radial_basis=radial,
-                                     cutoff_fn=spk.nn.CosineCutoff(CUTOFF), shared_filters=shared_filters, **kwargs)
+                                     cutoff_fn=spk.nn.CosineCutoff(CUTOFF), shared_filters=shared_filters,
+                                     shared_interactions=shared_interactions, **kwargs)
     head = spk.atomistic.Atomwise(n_in=hidden, output_key="energy", n_hidden=n_hidden, n_layers=n_layers, **kwargs)
     post = [spk.transform.CastTo64()]
     if scale is not None:

@@ -1,7 +1,7 @@
 """painn import schnetpack (issue 12): schnetpack 2.x PaiNN models built and evaluated by
 schnetpack itself, imported with the CLI, evaluated with `painn eval` in fp64: energies and
 forces agree to 1e-10 (relative to the largest), for Bessel and Gaussian bases, separate and
-shared filters, pyramidal and given head widths, scale and mean and atomrefs, molecules and a
+shared filters and interactions, pyramidal and given head widths, scale and mean and atomrefs, molecules and a
 periodic cell. Unmappable models are refused with a message naming the part.
 
 Most imports run in-process (painn_md.schnetpack_import.main, the code the CLI runs): each
@@ -28,8 +28,8 @@ IMPORT_ENV = {**os.environ, "PAINN_PYTHON": sys.executable}
 CASES = {
     "bessel-separate": dict(basis="bessel"),
     "gaussian-shared-scaled": dict(basis="gaussian", shared_filters=True, n_hidden=[24, 12], n_layers=3, scale=0.37),
-    "bessel-shared-rectangular": dict(basis="bessel", shared_filters=True, layers=2, rbf=9, n_hidden=20, n_layers=3,
-                                      mean=0.0, seed=5),
+    "bessel-shared-rectangular": dict(basis="bessel", shared_filters=True, shared_interactions=True, layers=2, rbf=9,
+                                      n_hidden=20, n_layers=3, mean=0.0, seed=5),
 }
 
 
