@@ -19,7 +19,7 @@ struct EdgeData {
   std::vector<T> dist;     // [E]
   Mat<T> unit;             // [E, 3]  u = r / d
   Mat<T> phi, dphi;        // [E, R]  radial basis and its derivative
-  std::vector<T> fc, dfc;  // [E]     cosine cutoff and its derivative
+  std::vector<T> fc, dfc;  // [E]     edge envelope (cosine cutoff x inner switch, radial.h) and its derivative
   bool cache_filters = false;  // keep each layer's edge filters for the reverse pass
   // When filters are cached, they are stored once per pair: edge i -> j and its twin j -> i (same
   // length, opposite vector) share row pair_row[e]; an edge to a ghost has a row of its own.

@@ -311,7 +311,7 @@ class EvaluatorT final : public Evaluator {
           edges_.dphi(e, k) = static_cast<T>(dphi[k]);
         }
         double f, df;
-        cosine_cutoff(rc, d, &f, &df);
+        edge_envelope(config_, d, &f, &df);
         edges_.fc[e] = static_cast<T>(f);
         edges_.dfc[e] = static_cast<T>(df);
       }

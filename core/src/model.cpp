@@ -135,6 +135,21 @@ void validate_repulsion(const ModelConfig& c) {
     throw Error("model: the largest repulsion pair cutoff " + std::to_string(s * (largest + largest)) +
                 " A exceeds the model cutoff " + std::to_string(c.cutoff) + " A");
 }
+
+// The network inner cutoff (section 9): both zero (off), or a switch that ends inside the model
+// cutoff; only with a repulsion, because without one nothing would stop two atoms fusing.
+void validate_network_inner_cutoff(const ModelConfig& c) {
+  const double r0 = c.network_inner_cutoff, w = c.network_inner_width;
+  if (r0 == 0.0 && w == 0.0) return;
+  if (!std::isfinite(r0) || !(r0 >= 0.0)) throw Error("model: network_inner_cutoff must be finite and >= 0");
+  if (!std::isfinite(w) || !(w > 0.0)) throw Error("model: network_inner_width must be positive and finite");
+  if (!(r0 + w < c.cutoff))
+    throw Error("model: network_inner_cutoff + network_inner_width = " + std::to_string(r0 + w) +
+                " A is not inside the model cutoff " + std::to_string(c.cutoff) + " A");
+  if (c.repulsion == Repulsion::none)
+    throw Error("model: a network inner cutoff needs a pair repulsion (repulsion = zbl); without one, atoms "
+                "closer than it would feel no force at all");
+}
 }  // namespace
 
 void Model::validate(bool config_only) const {
@@ -160,6 +175,7 @@ void Model::validate(bool config_only) const {
   if (!std::isfinite(c.energy_scale) || !std::isfinite(c.energy_shift))
     throw Error("model: energy_scale/energy_shift is not finite");
   if (c.repulsion == Repulsion::zbl) validate_repulsion(c);
+  validate_network_inner_cutoff(c);
   if (config_only) return;
   const auto expected = expected_tensors(c);
   for (const auto& [name, shape] : expected) {
@@ -229,10 +245,12 @@ Model Model::random(const ModelConfig& config, uint64_t seed) {
   m.config.energy_shift = 0.0;
   std::vector<double> ref = m.config.reference_energy;
   m.config.reference_energy.assign(ref.size(), 0.0);
-  // The network alone is calibrated: the repulsion is fixed, not scaled.
-  const Repulsion repulsion = m.config.repulsion;
-  m.config.repulsion = Repulsion::none;
-  Calculator calc(m, Precision::fp64, 1);
+  // The network alone is calibrated: the repulsion is fixed, not scaled. (The inner switch goes
+  // with it, since it needs a repulsion; the calibration molecule has no pair that short.)
+  Model network_only = m;
+  network_only.config.repulsion = Repulsion::none;
+  network_only.config.network_inner_cutoff = network_only.config.network_inner_width = 0.0;
+  Calculator calc(network_only, Precision::fp64, 1);
   const System mol = calibration_molecule(m.config);
   Result r = calc.compute(mol);
   double f2 = 0.0;
@@ -242,7 +260,6 @@ Model Model::random(const ModelConfig& config, uint64_t seed) {
   m.config.energy_scale = scale;
   m.config.energy_shift = -scale * r.energy / static_cast<double>(mol.positions.size());
   m.config.reference_energy = ref;
-  m.config.repulsion = repulsion;
   return m;
 }
 

@@ -114,6 +114,18 @@ void read_repulsion(const std::map<std::string, std::string>& meta, ModelConfig&
       scale == meta.end() ? 1.0 : parse_double(scale->second, "repulsion_cutoff_scale", where);
 }
 
+// Section 9: the optional network inner cutoff. Absent keys mean off (files written before it).
+void read_network_inner_cutoff(const std::map<std::string, std::string>& meta, ModelConfig& c,
+                               const std::string& where) {
+  auto r0 = meta.find("network_inner_cutoff");
+  auto w = meta.find("network_inner_width");
+  if (r0 == meta.end() && w == meta.end()) return;
+  if (r0 == meta.end() || w == meta.end())
+    throw Error(where + "network_inner_cutoff and network_inner_width come together (only one is present)");
+  c.network_inner_cutoff = parse_double(r0->second, "network_inner_cutoff", where);
+  c.network_inner_width = parse_double(w->second, "network_inner_width", where);
+}
+
 bool is_matrix_weight(const std::string& name, const std::vector<int64_t>& shape) {
   return shape.size() == 2 && name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0;
 }
@@ -187,6 +199,7 @@ Model Model::from_bytes(const std::string& bytes, const std::string& origin) {
                 meta.at("units_energy") + ")");
   m.stored_dtype = weight_dtype_from_string(need(meta, "weight_dtype", where));
   read_repulsion(meta, c, where);
+  read_network_inner_cutoff(meta, c, where);
   if (auto p = meta.find("provenance"); p != meta.end()) {
     const nlohmann::json j = parse_json_strict(p->second, where + "metadata 'provenance'");
     if (!j.is_object()) throw Error(where + "metadata 'provenance' is not a JSON object");
@@ -290,6 +303,10 @@ std::string Model::to_bytes(WeightDtype dtype) const {
     meta["repulsion"] = to_string(c.repulsion);
     meta["repulsion_radii"] = nlohmann::json(c.repulsion_radii).dump();  // shortest round-trip decimals
     meta["repulsion_cutoff_scale"] = format_double(c.repulsion_cutoff_scale);
+  }
+  if (c.network_inner_width > 0.0) {  // off: the keys are left out, such files are as before
+    meta["network_inner_cutoff"] = format_double(c.network_inner_cutoff);
+    meta["network_inner_width"] = format_double(c.network_inner_width);
   }
   nlohmann::json prov = nlohmann::json::object();
   for (const auto& [k, v] : provenance) prov[k] = v;

@@ -56,6 +56,10 @@ void use_zbl_repulsion(ModelConfig& c, double cutoff_scale) {
   c.repulsion_cutoff_scale = cutoff_scale;
   c.repulsion_radii.clear();
   for (int z : c.species) c.repulsion_radii.push_back(covalent_radius(z));
+  // The network's own short range goes with it: below about 0.3 A a trained network extrapolates
+  // without bound (1e8 eV and more, potentials/README.md), so the repulsion alone acts there.
+  c.network_inner_cutoff = kDefaultNetworkInnerCutoff;
+  c.network_inner_width = kDefaultNetworkInnerWidth;
 }
 
 // build_graph has already refused coincident atoms (no 1/0 below).

@@ -42,4 +42,26 @@ inline void cosine_cutoff(double rc, double d, double* f, double* df) {
   *df = -0.5 * M_PI / rc * std::sin(M_PI * d / rc);
 }
 
+// The network inner switch, a quintic smoothstep in x = (d - r0) / w:
+//   s = 0 (d <= r0),  x^3 (6 x^2 - 15 x + 10) (r0 < d < r0 + w),  1 (d >= r0 + w),
+//   s' = 30 x^2 (x - 1)^2 / w.
+// Value, first and second derivative are continuous at both ends (forces and the training's
+// force-loss gradient stay smooth). Off (s = 1) when w <= 0.
+inline void inner_switch(double r0, double w, double d, double* s, double* ds) {
+  if (!(w > 0.0) || d >= r0 + w) { *s = 1.0; *ds = 0.0; return; }
+  if (d <= r0) { *s = 0.0; *ds = 0.0; return; }
+  const double x = (d - r0) / w;
+  *s = x * x * x * (x * (6.0 * x - 15.0) + 10.0);
+  *ds = 30.0 * x * x * (x - 1.0) * (x - 1.0) / w;
+}
+
+// The edge envelope the network uses: cosine cutoff times the inner switch, with its derivative.
+inline void edge_envelope(const ModelConfig& c, double d, double* f, double* df) {
+  double fc, dfc, s, ds;
+  cosine_cutoff(c.cutoff, d, &fc, &dfc);
+  inner_switch(c.network_inner_cutoff, c.network_inner_width, d, &s, &ds);
+  *f = fc * s;
+  *df = dfc * s + fc * ds;
+}
+
 }  // namespace painn

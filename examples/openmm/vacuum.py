@@ -39,9 +39,9 @@ def main():
     integrator = openmm.LangevinMiddleIntegrator(300 * unit.kelvin, 5 / unit.picosecond, 0.5 * unit.femtosecond)
     sim = app.Simulation(pdb.topology, system, integrator, platform)
     sim.context.setPositions(pdb.positions)
-    # No minimisation: the MD starts from the PDB geometry. OpenMM's L-BFGS line search tries
-    # trial steps that put an O-H pair below 0.1 A, where the v2 network term is not bounded
-    # (issue 10: a short-range hole below ~0.3 A that ZBL does not cover yet).
+    sim.minimizeEnergy(maxIterations=200)
+    e_min = sim.context.getState(getEnergy=True).getPotentialEnergy()
+    print(f"minimised: {e_min.value_in_unit(unit.kilojoule_per_mole):.2f} kJ/mol")
     sim.context.setVelocitiesToTemperature(300 * unit.kelvin, 1)
     report = app.StateDataReporter(sys.stdout, max(1, a.steps // 10), step=True, time=True, potentialEnergy=True,
                                    kineticEnergy=True, totalEnergy=True, temperature=True, speed=True,

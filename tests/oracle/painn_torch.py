@@ -155,7 +155,25 @@ def parse_config(meta, path="model"):
     if cfg["basis"] == "gaussian" and cfg["rbf"] < 2:
         raise ValueError(f"{path}: the gaussian basis needs rbf >= 2 (width rc/(R-1))")
     cfg.update(parse_repulsion(meta, cfg, path))
+    cfg.update(parse_network_inner_cutoff(meta, cfg, path))
     return cfg
+
+
+def parse_network_inner_cutoff(meta, cfg, path="model"):
+    """Spec section 9: both keys absent (off) or both present; r0 >= 0, w > 0, r0 + w < cutoff,
+    and only together with a repulsion."""
+    keys = ("network_inner_cutoff", "network_inner_width")
+    present = [k in meta for k in keys]
+    if not any(present):
+        return {"network_inner_cutoff": 0.0, "network_inner_width": 0.0}
+    if not all(present):
+        raise ValueError(f"{path}: {keys[0]} and {keys[1]} must both be present")
+    r0, w = float(meta[keys[0]]), float(meta[keys[1]])
+    if not (math.isfinite(r0) and r0 >= 0 and math.isfinite(w) and w > 0 and r0 + w < cfg["cutoff"]):
+        raise ValueError(f"{path}: network inner cutoff {r0} + width {w} is not a switch inside the cutoff")
+    if cfg.get("repulsion", "none") == "none":
+        raise ValueError(f"{path}: a network inner cutoff needs a repulsion")
+    return {"network_inner_cutoff": r0, "network_inner_width": w}
 
 
 def parse_repulsion(meta, cfg, path="model"):
@@ -265,6 +283,9 @@ def write_model(path, config, tensors, dtype="fp32", provenance=None, metadata_o
         meta["repulsion"] = "zbl"
         meta["repulsion_radii"] = json.dumps([float(r) for r in config["repulsion_radii"]])
         meta["repulsion_cutoff_scale"] = format(float(config.get("repulsion_cutoff_scale", 1.0)), ".17g")
+    if config.get("network_inner_width", 0.0) > 0:
+        meta["network_inner_cutoff"] = format(float(config["network_inner_cutoff"]), ".17g")
+        meta["network_inner_width"] = format(float(config["network_inner_width"]), ".17g")
     meta.update(metadata_overrides or {})
     shapes = expected_shapes(config)
     blobs = {}
@@ -292,7 +313,7 @@ COVALENT_RADII = {1: 0.31, 6: 0.76, 7: 0.71, 8: 0.66, 9: 0.57, 16: 1.05, 17: 1.0
 
 def random_model(hidden, layers, rbf, cutoff=5.0, species=(1, 6, 7, 8), basis="bessel", shared_filters=False,
                  seed=0, head_hidden=None, scale=0.7, shift=-0.2, repulsion="none", repulsion_radii=None,
-                 repulsion_cutoff_scale=1.0):
+                 repulsion_cutoff_scale=1.0, network_inner=(0.0, 0.0)):
     """A model with reasonable random weights: dense weights normal / sqrt(fan_in), small biases,
     reference energies uniform in [-1000, -10] eV. Returns (config, {name: float64 numpy array}).
     repulsion="zbl" adds the spec's section 8 repulsion (default radii: COVALENT_RADII)."""
@@ -306,7 +327,8 @@ def random_model(hidden, layers, rbf, cutoff=5.0, species=(1, 6, 7, 8), basis="b
            "scale": scale, "shift": shift, "weight_dtype": "fp64", "repulsion": repulsion,
            "repulsion_radii": ([COVALENT_RADII[int(z)] for z in species] if repulsion_radii is None
                                else list(repulsion_radii)) if repulsion == "zbl" else [],
-           "repulsion_cutoff_scale": float(repulsion_cutoff_scale)}
+           "repulsion_cutoff_scale": float(repulsion_cutoff_scale),
+           "network_inner_cutoff": float(network_inner[0]), "network_inner_width": float(network_inner[1])}
     F = filter_sets(cfg)
 
     def dense(out, fan_in, gain=1.0):
@@ -362,9 +384,21 @@ def cosine_cutoff(cfg, d):
     return torch.where(d < rc, 0.5 * (torch.cos(math.pi * d / rc) + 1.0), torch.zeros_like(d))
 
 
+def network_inner_switch(cfg, d):
+    """Spec 9: 0 below r0, 1 above r0 + w, the quintic smoothstep of x = (d - r0)/w between
+    (1 everywhere when the file has no inner cutoff)."""
+    w = cfg.get("network_inner_width", 0.0)
+    if w <= 0:
+        return torch.ones_like(d)
+    x = torch.clamp((d - cfg["network_inner_cutoff"]) / w, 0.0, 1.0)
+    return 10 * x ** 3 - 15 * x ** 4 + 6 * x ** 5
+
+
 def filters(cfg, p, d):
-    """Spec 4, filters: W_ij = (A phi(d_ij) + a) f(d_ij) for all F filter blocks at once: [E, 3HF]."""
-    return dense(p, "filter", radial_basis(cfg, d)) * cosine_cutoff(cfg, d)[:, None]
+    """Spec 4, filters: W_ij = (A phi(d_ij) + a) f(d_ij) s(d_ij) for all F filter blocks at once:
+    [E, 3HF]; s is section 9's inner switch."""
+    envelope = cosine_cutoff(cfg, d) * network_inner_switch(cfg, d)
+    return dense(p, "filter", radial_basis(cfg, d)) * envelope[:, None]
 
 
 def layer_filter(cfg, W_all, l):

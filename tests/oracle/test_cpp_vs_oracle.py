@@ -295,7 +295,7 @@ def close_pair_structures():
 
 
 CLOSE = list(close_pair_structures())
-ZBL_VARIANTS = ["cpp-zbl", "cpp-zbl-wide-int8", "oracle-zbl"]
+ZBL_VARIANTS = ["cpp-zbl", "cpp-zbl-wide-int8", "oracle-zbl", "oracle-zbl-inner"]
 
 
 @pytest.fixture(scope="module")
@@ -310,8 +310,10 @@ def close_fixtures(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def zbl_models(tmp_path_factory):
-    """With repulsion: `painn init --repulsion zbl` (covalent radii, c = 1), a wider c = 1.4 model
-    converted to int8 (convert keeps the repulsion), and an oracle-written one with its own radii."""
+    """With repulsion: `painn init --repulsion zbl` (covalent radii, c = 1, the default network
+    inner cutoff 0.3 + 0.3 A), a wider c = 1.4 model converted to int8 (convert keeps the
+    repulsion), an oracle-written one with its own radii, and an oracle-written one with its own
+    network inner cutoff."""
     d = tmp_path_factory.mktemp("zbl")
     painn("init", "--preset", "ultratiny", "--species", "H,C,N,O", "--seed", "12", "--repulsion", "zbl",
           "--dtype", "fp64", "-o", d / "z.safetensors")
@@ -321,8 +323,11 @@ def zbl_models(tmp_path_factory):
     cfg, p = pt.random_model(20, 2, 7, 5.5, SPECIES, seed=14, repulsion="zbl",
                              repulsion_radii=[0.35, 0.8, 0.74, 0.69], repulsion_cutoff_scale=1.2)
     pt.write_model(d / "oz.safetensors", cfg, p, "fp64")
+    # Section 9 with a wide ramp (0.45 to 0.85 A), so that many pairs of the close structures are in it.
+    cfg, p = pt.random_model(20, 2, 7, 5.0, SPECIES, seed=15, repulsion="zbl", network_inner=(0.45, 0.4))
+    pt.write_model(d / "ozi.safetensors", cfg, p, "fp64")
     return {"cpp-zbl": d / "z.safetensors", "cpp-zbl-wide-int8": d / "zw8.safetensors",
-            "oracle-zbl": d / "oz.safetensors"}
+            "oracle-zbl": d / "oz.safetensors", "oracle-zbl-inner": d / "ozi.safetensors"}
 
 
 def repulsion_share(model_path, fixture):
@@ -379,5 +384,46 @@ def test_bad_repulsion_settings_are_rejected(tmp_path, override):
     pt.write_model(tmp_path / "bad.safetensors", cfg, p, "fp32", metadata_overrides=override)
     r = subprocess.run([PAINN, "info", str(tmp_path / "bad.safetensors")], capture_output=True, text=True)
     assert r.returncode != 0 and "repulsion" in r.stderr, r.stderr
+    with pytest.raises(ValueError):
+        pt.read_model(tmp_path / "bad.safetensors")
+
+
+def test_inner_switch_is_exercised(close_fixtures, zbl_models):
+    """The close structures put pairs inside the switch ramps, so the 1e-10 agreement above covers
+    section 9: with and without the switch, the oracle's energies differ."""
+    for variant, structure in [("oracle-zbl-inner", "squeezed_molecule"), ("oracle-zbl-inner", "dense_triclinic"),
+                               ("cpp-zbl", "dense_triclinic")]:
+        cfg, p = pt.read_model(zbl_models[variant])
+        assert cfg["network_inner_width"] > 0
+        atoms = ase.io.read(close_fixtures[structure])
+        off = dict(cfg, network_inner_cutoff=0.0, network_inner_width=0.0)
+        assert abs(pt.evaluate((cfg, p), atoms)["energy"] - pt.evaluate((off, p), atoms)["energy"]) > 1e-3
+
+
+def test_inner_cutoff_keys_in_cpp_files_and_info(zbl_models, models):
+    """`painn init --repulsion zbl` writes section 9's keys (read back by the strict oracle
+    reader); convert keeps them; info reports them; models without a repulsion have none."""
+    for variant in ["cpp-zbl", "cpp-zbl-wide-int8"]:
+        cfg, _ = pt.read_model(zbl_models[variant], strict=True)
+        assert (cfg["network_inner_cutoff"], cfg["network_inner_width"]) == (0.3, 0.3)
+    info = json.loads(painn("info", zbl_models["oracle-zbl-inner"], "--json"))
+    assert (info["network_inner_cutoff"], info["network_inner_width"]) == (0.45, 0.4)
+    assert "network off below 0.45 A" in painn("info", zbl_models["oracle-zbl-inner"])
+    meta, _ = pt.read_safetensors(models["cpp-compact"])
+    assert not any(k.startswith("network_inner") for k in meta)
+
+
+@pytest.mark.parametrize("inner,override", [((0.0, 0.0), {"network_inner_cutoff": "0.3"}),
+                                            ((0.3, 0.3), {"network_inner_width": "0"}),
+                                            ((0.3, 0.3), {"network_inner_cutoff": "-0.1"}),
+                                            ((0.3, 0.3), {"network_inner_cutoff": "4.9"}),
+                                            ((0.3, 0.3), {"repulsion": "none"})],
+                         ids=["one-key", "zero-width", "negative", "beyond-cutoff", "no-repulsion"])
+def test_bad_inner_cutoff_settings_are_rejected(tmp_path, inner, override):
+    """Both readers refuse what section 9 rules out."""
+    cfg, p = pt.random_model(8, 1, 4, 5.0, SPECIES, seed=0, repulsion="zbl", network_inner=inner)
+    pt.write_model(tmp_path / "bad.safetensors", cfg, p, "fp32", metadata_overrides=override)
+    r = subprocess.run([PAINN, "info", str(tmp_path / "bad.safetensors")], capture_output=True, text=True)
+    assert r.returncode != 0 and ("network_inner" in r.stderr or "inner cutoff" in r.stderr), r.stderr
     with pytest.raises(ValueError):
         pt.read_model(tmp_path / "bad.safetensors")

@@ -51,6 +51,9 @@ std::string repulsion_summary(const ModelConfig& c) {
   s << to_string(c.repulsion) << ", pair cutoff " << c.repulsion_cutoff_scale << " x (r_i + r_j), radii";
   for (size_t k = 0; k < c.species.size(); ++k) s << " " << element_symbol(c.species[k]) << " " << c.repulsion_radii[k];
   s << " A";
+  if (c.network_inner_width > 0.0)
+    s << "; network off below " << c.network_inner_cutoff << " A, switched in up to "
+      << c.network_inner_cutoff + c.network_inner_width << " A";
   return s.str();
 }
 
@@ -118,6 +121,8 @@ int cmd_info(int argc, char** argv) {
     j["repulsion_radii"] = c.repulsion_radii;
     j["repulsion_cutoff_scale"] = c.repulsion_cutoff_scale;
   }
+  j["network_inner_cutoff"] = c.network_inner_cutoff;
+  j["network_inner_width"] = c.network_inner_width;
   j["provenance"] = m.provenance;
   if (a.has("--json")) {
     std::cout << j.dump(2) << "\n";

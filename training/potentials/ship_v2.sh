@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Ships trained v2 models as the default potentials and measures them for their cards:
-#   WORKDIR/{size}.safetensors -> potentials/{size}-{fp32,fp16,int8}.safetensors (painn convert)
+#   WORKDIR/{size}.safetensors -> potentials/{size}-{fp32,fp16,int8}.safetensors (painn convert;
+#      add_inner_cutoff.py gives files trained before it the network inner cutoff, section 9)
 #   -> MD stability in LAMMPS (md_stability.py: 1 ps Langevin at 300 K, the 30 unseen-scaffold
 #      molecules of tests/potentials, every size in fp32, two sizes at a time)
 #   -> speed against ANI-2x (bench/teacher_speed.py, 1 thread, teacher venv)
@@ -19,6 +20,8 @@ for s in "${SIZES[@]}"; do
     "$ROOT/build/bin/painn" convert "$WORK/$s.safetensors" --to $d -o "$POT/$s-$d.safetensors"
   done
 done
+# Models trained before the network inner cutoff existed get it (metadata only; newer ones have it).
+/usr/bin/python3 "$HERE/add_inner_cutoff.py" "$POT"/*-{fp32,fp16,int8}.safetensors
 md() {  # GROUP MODEL...: md_stability.py over the models, one after the other -> OUT/md-GROUP.json
   local group=$1; shift
   /usr/bin/python3 "$HERE/md_stability.py" "$ROOT/tests/potentials/unseen_molecules.extxyz" "${@/#/$POT/}" --ps 1 \

@@ -36,6 +36,12 @@ struct ModelConfig {
   Repulsion repulsion = Repulsion::none;
   std::vector<double> repulsion_radii;  // per species, Angstrom (used only with zbl)
   double repulsion_cutoff_scale = 1.0;
+  // Network inner cutoff (docs/model-format.md section 9): every edge filter is multiplied by a
+  // switch that is 0 below network_inner_cutoff and 1 above network_inner_cutoff +
+  // network_inner_width, so that pairs closer than the training data ever came cannot reach the
+  // network's unbounded extrapolation; the repulsion alone acts there. 0 = off (earlier files).
+  double network_inner_cutoff = 0.0;
+  double network_inner_width = 0.0;
 };
 
 // Named sizes used across the project (all 5.0 A, Bessel basis, separate filters).

@@ -8,8 +8,15 @@
 
 namespace painn {
 
+// The network inner cutoff that new ZBL models get (docs/model-format.md section 9): the network
+// ignores pairs closer than 0.3 A and is switched in smoothly up to 0.6 A. Trained data sets stay
+// above it (the v2 data's closest pair is 0.81 A).
+constexpr double kDefaultNetworkInnerCutoff = 0.3;
+constexpr double kDefaultNetworkInnerWidth = 0.3;
+
 // Turns on ZBL for config's species with covalent radii (covalent_radius) and pair cutoffs
-// cutoff_scale * (radius_i + radius_j). Throws painn::Error for an element without a radius.
+// cutoff_scale * (radius_i + radius_j), and the default network inner cutoff above. Throws
+// painn::Error for an element without a radius.
 void use_zbl_repulsion(ModelConfig& config, double cutoff_scale = 1.0);
 
 // Energy, forces and virial of the repulsion alone (all zero for a model without one).
