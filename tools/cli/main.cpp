@@ -4,6 +4,7 @@
 //   painn info MODEL [--json]
 //   painn convert MODEL --to fp64|fp32|fp16|int8 -o OUT
 //   painn eval MODEL IN.extxyz -o OUT.extxyz [--precision fp64|fp32] [--threads N] [--per-atom]
+//   painn import schnetpack MODEL.pt -o OUT [--species H,C,N,O] [--dtype fp32|fp64]
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -32,6 +33,8 @@ const char* kUsage =
     "  eval    MODEL IN.extxyz -o OUT.extxyz [--precision fp64|fp32] [--threads N] [--per-atom]\n"
     "  label   --teacher gfn2|MODEL IN.extxyz -o OUT.extxyz [--charge Q] [--threads N] [--mix-alpha A]\n"
     "  sample  IN.extxyz -o OUT.extxyz [--frames 10 --temperature 300:800 --interval 50 --displace 0.03]\n"
+    "  import  schnetpack MODEL.pt -o OUT.safetensors [--species H,C,N,O] [--dtype fp32|fp64]\n"
+    "          (runs painn_md's importer in PAINN_PYTHON, default python3: torch, schnetpack, painn_md)\n"
     "  gradient MODEL IN.extxyz -o OUT.json   (parameter gradients of the first frame, for tests)\n"
     "  train   DATA.extxyz [...] -o OUT.safetensors (--preset NAME | --init MODEL) [options; painn train -h]\n";
 
@@ -213,6 +216,7 @@ int main(int argc, char** argv) {
     if (cmd == "train") return cmd_train(argc, argv);
     if (cmd == "sample") return cmd_sample(argc, argv);
     if (cmd == "gradient") return cmd_gradient(argc, argv);
+    if (cmd == "import") return cmd_import(argc, argv);
     std::cerr << "painn: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const Error& e) {
