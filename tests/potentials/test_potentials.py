@@ -4,6 +4,7 @@ the force MAE that its card (cards.json of its family) reports on the family's c
 subset."""
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import ase.io
@@ -11,6 +12,8 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "training" / "potentials"))
+from short_range import CLOSEST, UNSEEN, bonded_pairs, compression_frames, contact_frames, energies  # noqa: E402
 FAMILIES = [ROOT / "potentials", ROOT / "potentials" / "gfn2"]
 PAINN = ROOT / "build" / "bin" / "painn"
 SIZES = ["current", "compact", "efficient", "tiny", "ultratiny"]
@@ -45,67 +48,6 @@ def test_file_loads_and_evaluates(tmp_path, family, name):
         assert info["repulsion"] == "zbl"  # v2 carries the physical short-range term in the file
 
 
-UNSEEN = ROOT / "tests/potentials/unseen_molecules.extxyz"
-CLOSEST = 0.11  # A; the core refuses pairs under 0.1 A (overlapping atoms)
-
-
-def bonded_pairs(mols):
-    """One bonded (i, j) per ordered element pair found in mols, by 1.25 x the sum of covalent radii
-    (the MD stability test's bond rule): {(sym_i, sym_j): (molecule index, i, j)}."""
-    from ase.data import covalent_radii
-    pairs = {}
-    for k, m in enumerate(mols):
-        d = m.get_all_distances()
-        for i in range(len(m)):
-            for j in range(len(m)):
-                key = (m[i].symbol, m[j].symbol)
-                if i != j and key not in pairs and d[i, j] < 1.25 * (covalent_radii[m[i].number] + covalent_radii[m[j].number]):
-                    pairs[key] = (k, i, j)
-    return pairs
-
-
-def compression_frames(mols, pairs, points):
-    """For each pair: atom j pushed along the bond toward i, from 0.9 x the bond down to CLOSEST."""
-    frames = []
-    for k, i, j in pairs.values():
-        m0 = mols[k]
-        d = m0.get_distance(i, j)
-        u = (m0.positions[j] - m0.positions[i]) / d
-        for r in np.linspace(0.9 * d, CLOSEST, points):
-            m = m0.copy()
-            m.positions[j] = m.positions[i] + u * r
-            frames.append(m)
-    return frames
-
-
-def contact_frames(mols, n_contacts, points, seed=0):
-    """Two molecules pushed together head-on: along a random direction u, the outermost atom of A
-    (along u) meets the outermost atom of B (along -u), from 1.0 A down to CLOSEST. No other pair
-    comes closer than that contact."""
-    rng = np.random.default_rng(seed)
-    frames = []
-    for _ in range(n_contacts):
-        a, b = (mols[k].copy() for k in rng.integers(len(mols), size=2))
-        u = rng.normal(size=3)
-        u /= np.linalg.norm(u)
-        a.positions -= a.positions.mean(0)
-        b.positions -= b.positions.mean(0)
-        i, j = np.argmax(a.positions @ u), np.argmin(b.positions @ u)
-        for r in np.linspace(1.0, CLOSEST, points):
-            moved = b.copy()
-            moved.positions += a.positions[i] - b.positions[j] + u * r
-            frames.append(a + moved)
-    return frames
-
-
-def energies(model, frames, tmp_path):
-    for atoms in frames:
-        atoms.info, atoms.calc = {}, None
-    ase.io.write(tmp_path / "scan.extxyz", frames, format="extxyz")
-    run("eval", model, tmp_path / "scan.extxyz", "-o", tmp_path / "out.extxyz", "--precision", "fp32")
-    return np.array([a.get_potential_energy() for a in ase.io.read(tmp_path / "out.extxyz", ":")])
-
-
 @pytest.mark.parametrize("name", FILES)
 def test_v2_short_range_is_repulsive_down_to_a_tenth_of_an_angstrom(tmp_path, name):
     """No holes at short range, in every shipped v2 file. Every bonded element pair of the unseen
@@ -119,11 +61,11 @@ def test_v2_short_range_is_repulsive_down_to_a_tenth_of_an_angstrom(tmp_path, na
     pairs = bonded_pairs(mols)
     assert len(pairs) >= 20
     points = 40
-    e = energies(FAMILIES[0] / name, compression_frames(mols, pairs, points), tmp_path).reshape(len(pairs), points)
+    e = energies(PAINN, FAMILIES[0] / name, compression_frames(mols, pairs, points), tmp_path).reshape(len(pairs), points)
     bad = {f"{a}-{b}": row for (a, b), row in zip(pairs, e) if not np.all(np.diff(row) > 0)}
     assert not bad, f"energy not rising along the compression: {bad}"
     contacts = 12
-    e = energies(FAMILIES[0] / name, contact_frames(mols, contacts, points), tmp_path).reshape(contacts, points)
+    e = energies(PAINN, FAMILIES[0] / name, contact_frames(mols, contacts, points), tmp_path).reshape(contacts, points)
     below = np.linspace(1.0, CLOSEST, points)[1:] < 0.5
     bad = [row for row in e if not np.all(np.diff(row)[below] > 0)]
     assert not bad, f"energy not rising below 0.5 A as two molecules are pushed together: {bad}"

@@ -19,7 +19,8 @@ Also parameters, bytes and speed (painn_bench, fp32: ms for aspirin, atom-steps/
 teacher speed (bench/teacher_speed.py --json) results.
 
 Usage: evaluate_v2.py POTENTIALS_DIR DATA_DIR [--work DIR (direct-route students)]
-         [--md MD.json ...] [--teacher-speed SPEED.json]
+         [--md MD.json ...] [--teacher-speed SPEED.json] [--sizes current ...] [--update]
+  (--update with --sizes: re-measure those sizes only, keeping the other entries of cards.json)
   -> POTENTIALS_DIR/cards.json, test_subset.extxyz (40 test configurations, for the card test),
      accuracy_size_speed.png, and the README tables on stdout."""
 import argparse
@@ -124,6 +125,8 @@ def main():
     p.add_argument("--md", nargs="*", default=[])
     p.add_argument("--teacher-speed")
     p.add_argument("--sizes", nargs="*", default=SIZES)
+    p.add_argument("--update", action="store_true",
+                   help="keep cards.json's entries of the other sizes and MD runs (re-measure some sizes only)")
     a = p.parse_args()
     pot = a.potentials
     subset = pot / "test_subset.extxyz"
@@ -151,6 +154,14 @@ def main():
         cards["md_stability"] = md
     if a.teacher_speed:
         cards["teacher_speed"] = json.loads(Path(a.teacher_speed).read_text())
+    if a.update and (pot / "cards.json").exists():
+        # Only the sizes measured now (and the MD runs given) replace their entries; the rest stay.
+        old = json.loads((pot / "cards.json").read_text())
+        cards["models"] = [c for c in old["models"] if c["size"] not in a.sizes] + cards["models"]
+        cards["models"].sort(key=lambda c: SIZES.index(c["size"]))
+        new_md = {r["model"] for r in md}
+        cards["md_stability"] = [r for r in old.get("md_stability", []) if r["model"] not in new_md] + md
+        cards.setdefault("teacher_speed", old.get("teacher_speed"))
     (pot / "cards.json").write_text(json.dumps(cards, indent=1))
     print_tables(cards)
     plot(cards, pot / "accuracy_size_speed.png")
