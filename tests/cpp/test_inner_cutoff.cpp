@@ -6,14 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <random>
 
-#include "fixtures.h"
-#include "painn/error.h"
+#include "load_checks.h"
 #include "painn/loss.h"
 #include "radial.h"
-#include "safetensors.h"
 
 using namespace painn;
 using namespace painn::test;
@@ -50,25 +47,6 @@ System cluster_with_close_pair(int n, uint64_t seed, double d) {
                          s.positions[0][2] + d * u[2] / nu});
   s.atomic_numbers.push_back(1);
   return s;
-}
-
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
-void expect_load_error(const std::string& bytes, const std::string& expected) {
-  try {
-    Model::from_bytes(bytes, "bad.safetensors");
-    ADD_FAILURE() << "loaded a malformed model; expected an error containing '" << expected << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << "message was: " << e.what();
-  }
-}
-
-// A ZBL model's file with one metadata key set (or erased when value is empty).
-std::string with_meta(const std::string& key, const std::string& value) {
-  SafetensorsFile f = parse_safetensors(small_zbl_model().to_bytes(WeightDtype::f32), "good");
-  if (value.empty()) f.metadata.erase(key);
-  else f.metadata[key] = value;
-  return serialize_safetensors(f);
 }
 
 }  // namespace
@@ -220,16 +198,16 @@ TEST(NetworkInnerCutoff, FileKeysRoundTripAndOldFilesHaveNone) {
 }
 
 TEST(NetworkInnerCutoff, ReaderRejectsBadSettings) {
-  expect_load_error(with_meta("network_inner_width", ""), "come together");
-  expect_load_error(with_meta("network_inner_cutoff", ""), "come together");
-  expect_load_error(with_meta("network_inner_width", "0"), "network_inner_width must be positive");
-  expect_load_error(with_meta("network_inner_width", "-0.1"), "network_inner_width must be positive");
-  expect_load_error(with_meta("network_inner_cutoff", "-0.1"), "network_inner_cutoff must be finite and >= 0");
-  expect_load_error(with_meta("network_inner_cutoff", "4.8"), "not inside the model cutoff");
-  expect_load_error(with_meta("network_inner_cutoff", "0x1"), "is not a decimal number");
-  expect_load_error(with_meta("network_inner_width", "nan"), "is not a decimal number");
-  expect_load_error(with_meta("repulsion", "none"), "needs a pair repulsion");
-  EXPECT_NO_THROW(Model::from_bytes(with_meta("network_inner_cutoff", "0"), "ok"));  // switch from 0 A
+  expect_load_error(zbl_file_with_meta("network_inner_width", ""), "come together");
+  expect_load_error(zbl_file_with_meta("network_inner_cutoff", ""), "come together");
+  expect_load_error(zbl_file_with_meta("network_inner_width", "0"), "network_inner_width must be positive");
+  expect_load_error(zbl_file_with_meta("network_inner_width", "-0.1"), "network_inner_width must be positive");
+  expect_load_error(zbl_file_with_meta("network_inner_cutoff", "-0.1"), "network_inner_cutoff must be finite and >= 0");
+  expect_load_error(zbl_file_with_meta("network_inner_cutoff", "4.8"), "not inside the model cutoff");
+  expect_load_error(zbl_file_with_meta("network_inner_cutoff", "0x1"), "is not a decimal number");
+  expect_load_error(zbl_file_with_meta("network_inner_width", "nan"), "is not a decimal number");
+  expect_load_error(zbl_file_with_meta("repulsion", "none"), "needs a pair repulsion");
+  EXPECT_NO_THROW(Model::from_bytes(zbl_file_with_meta("network_inner_cutoff", "0"), "ok"));  // switch from 0 A
   // Built in code: the Calculator validates the same way.
   Model m = small_zbl_model();
   m.config.repulsion = Repulsion::none;

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "fixtures.h"
+#include "load_checks.h"
 #include "painn/error.h"
 #include "safetensors.h"
 
@@ -13,16 +13,6 @@ using namespace painn;
 using namespace painn::test;
 
 namespace {
-
-// Loading must throw painn::Error whose message contains `expected`.
-void expect_load_error(const std::string& bytes, const std::string& expected) {
-  try {
-    Model::from_bytes(bytes, "bad.safetensors");
-    ADD_FAILURE() << "loaded a malformed model; expected an error containing '" << expected << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << "message was: " << e.what();
-  }
-}
 
 std::string good_bytes(WeightDtype d = WeightDtype::f32) { return small_model("ultratiny", 1).to_bytes(d); }
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "fixtures.h"
+#include "load_checks.h"
 #include "painn/error.h"
 #include "painn/loss.h"
 #include "safetensors.h"
@@ -46,8 +46,6 @@ System pair(int zi, int zj, double r, bool on_axis = false) {
   return s;
 }
 
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
 void expect_bitwise_equal(const Result& a, const Result& b) {
   EXPECT_TRUE(same_bits(a.energy, b.energy)) << a.energy << " vs " << b.energy;
   ASSERT_EQ(a.forces.size(), b.forces.size());
@@ -56,23 +54,6 @@ void expect_bitwise_equal(const Result& a, const Result& b) {
   for (int k = 0; k < 9; ++k) EXPECT_TRUE(same_bits(a.virial[k], b.virial[k])) << "virial " << k;
   ASSERT_EQ(a.atom_energy.size(), b.atom_energy.size());
   for (size_t i = 0; i < a.atom_energy.size(); ++i) EXPECT_TRUE(same_bits(a.atom_energy[i], b.atom_energy[i]));
-}
-
-void expect_load_error(const std::string& bytes, const std::string& expected) {
-  try {
-    Model::from_bytes(bytes, "bad.safetensors");
-    ADD_FAILURE() << "loaded a malformed model; expected an error containing '" << expected << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << "message was: " << e.what();
-  }
-}
-
-// A ZBL model's file with one metadata key set (or erased when value is empty).
-std::string with_meta(const std::string& key, const std::string& value) {
-  SafetensorsFile f = parse_safetensors(small_zbl_model().to_bytes(WeightDtype::f32), "good");
-  if (value.empty()) f.metadata.erase(key);
-  else f.metadata[key] = value;
-  return serialize_safetensors(f);
 }
 
 }  // namespace
@@ -203,30 +184,30 @@ TEST(Repulsion, FileKeysRoundTrip) {
   EXPECT_EQ(back.config.repulsion_radii, m.config.repulsion_radii);  // exact
   EXPECT_EQ(back.config.repulsion_cutoff_scale, 1.25);
   // The scale is optional (default 1).
-  const Model one = Model::from_bytes(with_meta("repulsion_cutoff_scale", ""), "noscale");
+  const Model one = Model::from_bytes(zbl_file_with_meta("repulsion_cutoff_scale", ""), "noscale");
   EXPECT_EQ(one.config.repulsion_cutoff_scale, 1.0);
   EXPECT_EQ(one.config.repulsion_radii, (std::vector<double>{0.31, 0.76, 0.71, 0.66}));
 }
 
 TEST(Repulsion, ReaderRejectsBadSettings) {
-  expect_load_error(with_meta("repulsion", "lj"), "repulsion 'lj' is unknown");
-  expect_load_error(with_meta("repulsion", "ZBL"), "repulsion 'ZBL' is unknown");
-  expect_load_error(with_meta("repulsion_radii", ""), "metadata key 'repulsion_radii' is missing");
-  expect_load_error(with_meta("repulsion_radii", "0.3"), "not a JSON list of numbers");
-  expect_load_error(with_meta("repulsion_radii", "[0.31, \"C\", 0.71, 0.66]"), "not a JSON list of numbers");
-  expect_load_error(with_meta("repulsion_radii", "[0.31, 0.76, 0.71]"), "3 repulsion radii for 4 species");
-  expect_load_error(with_meta("repulsion_radii", "[0.31, 0.76, 0.71, 0.66, 1]"), "5 repulsion radii for 4 species");
-  expect_load_error(with_meta("repulsion_radii", "[0.31, 0, 0.71, 0.66]"), "repulsion radius of C must be positive");
-  expect_load_error(with_meta("repulsion_radii", "[0.31, 0.76, -0.71, 0.66]"), "repulsion radius of N must be positive");
-  expect_load_error(with_meta("repulsion_radii", "[0.31, 0.76, 0.71, 1e999]"), "not a JSON list of numbers");
-  expect_load_error(with_meta("repulsion_cutoff_scale", "0"), "repulsion_cutoff_scale must be positive");
-  expect_load_error(with_meta("repulsion_cutoff_scale", "-1"), "repulsion_cutoff_scale must be positive");
-  expect_load_error(with_meta("repulsion_cutoff_scale", "nan"), "'repulsion_cutoff_scale' = 'nan' is not a decimal number");
-  expect_load_error(with_meta("repulsion_cutoff_scale", "one"), "'repulsion_cutoff_scale' = 'one' is not a decimal number");
+  expect_load_error(zbl_file_with_meta("repulsion", "lj"), "repulsion 'lj' is unknown");
+  expect_load_error(zbl_file_with_meta("repulsion", "ZBL"), "repulsion 'ZBL' is unknown");
+  expect_load_error(zbl_file_with_meta("repulsion_radii", ""), "metadata key 'repulsion_radii' is missing");
+  expect_load_error(zbl_file_with_meta("repulsion_radii", "0.3"), "not a JSON list of numbers");
+  expect_load_error(zbl_file_with_meta("repulsion_radii", "[0.31, \"C\", 0.71, 0.66]"), "not a JSON list of numbers");
+  expect_load_error(zbl_file_with_meta("repulsion_radii", "[0.31, 0.76, 0.71]"), "3 repulsion radii for 4 species");
+  expect_load_error(zbl_file_with_meta("repulsion_radii", "[0.31, 0.76, 0.71, 0.66, 1]"), "5 repulsion radii for 4 species");
+  expect_load_error(zbl_file_with_meta("repulsion_radii", "[0.31, 0, 0.71, 0.66]"), "repulsion radius of C must be positive");
+  expect_load_error(zbl_file_with_meta("repulsion_radii", "[0.31, 0.76, -0.71, 0.66]"), "repulsion radius of N must be positive");
+  expect_load_error(zbl_file_with_meta("repulsion_radii", "[0.31, 0.76, 0.71, 1e999]"), "not a JSON list of numbers");
+  expect_load_error(zbl_file_with_meta("repulsion_cutoff_scale", "0"), "repulsion_cutoff_scale must be positive");
+  expect_load_error(zbl_file_with_meta("repulsion_cutoff_scale", "-1"), "repulsion_cutoff_scale must be positive");
+  expect_load_error(zbl_file_with_meta("repulsion_cutoff_scale", "nan"), "'repulsion_cutoff_scale' = 'nan' is not a decimal number");
+  expect_load_error(zbl_file_with_meta("repulsion_cutoff_scale", "one"), "'repulsion_cutoff_scale' = 'one' is not a decimal number");
   // r_max(C, C) = 3.3 * 1.52 = 5.016 A > cutoff 5 A; 3.28 gives 4.9856 A and loads.
-  expect_load_error(with_meta("repulsion_cutoff_scale", "3.3"), "exceeds the model cutoff");
-  EXPECT_NO_THROW(Model::from_bytes(with_meta("repulsion_cutoff_scale", "3.28"), "ok"));
-  expect_load_error(with_meta("repulsion_radii", "[0.31, 2.6, 0.71, 0.66]"), "exceeds the model cutoff");
+  expect_load_error(zbl_file_with_meta("repulsion_cutoff_scale", "3.3"), "exceeds the model cutoff");
+  EXPECT_NO_THROW(Model::from_bytes(zbl_file_with_meta("repulsion_cutoff_scale", "3.28"), "ok"));
+  expect_load_error(zbl_file_with_meta("repulsion_radii", "[0.31, 2.6, 0.71, 0.66]"), "exceeds the model cutoff");
   // Built in code: the Calculator validates the same way.
   Model m = small_zbl_model();
   m.config.repulsion_radii.pop_back();
