@@ -94,12 +94,16 @@ def test_ase_optimisation_converges(model):
 
 
 def test_vibrations_of_relaxed_water(model, tmp_path):
-    """ase.vibrations on the calculator: three real modes (bend ~1.8e3, stretches ~3.7e3 cm^-1 for
-    this potential) and six near-zero ones (translations, rotations)."""
+    """ase.vibrations on the calculator: three real modes (bend ~1.6e3, stretches ~3.9e3-4.1e3
+    cm^-1 for this potential) and six near-zero ones (translations, rotations). ASE does not
+    project those six out of its finite-difference Hessian, so they carry its truncation error
+    (third derivatives times delta^2): with the 2-point stencil that reached 58i cm^-1 for the
+    energy-fine-tuned compact, with the 4-point one 14 cm^-1; a wrong force would put them in the
+    hundreds."""
     atoms = g2_molecule("H2O")
     atoms.calc = PaiNNCalculator(model, precision="fp64", threads=1)
     assert BFGS(atoms, logfile=None).run(fmax=1e-4, steps=200)
-    vib = Vibrations(atoms, name=str(tmp_path / "vib"), delta=0.005)
+    vib = Vibrations(atoms, name=str(tmp_path / "vib"), delta=0.005, nfree=4)
     vib.run()
     f = vib.get_frequencies()
     assert np.all(np.abs(f[:6]) < 50), f
