@@ -1,32 +1,12 @@
 // Forces and virials against finite differences of the energy (fp64).
 #include <gtest/gtest.h>
 
-#include "fixtures.h"
+#include "finite_differences.h"
 
 using namespace painn;
 using namespace painn::test;
 
 namespace {
-
-void check_forces_fd(const Model& m, const System& s0, double rel_tol) {
-  Calculator calc(m, Precision::fp64, 2);
-  const Result r = calc.compute(s0);
-  const double h = 1e-4;  // five-point stencil: truncation O(h^4), round-off ~1e-16 |E| / h
-  const double scale = max_abs(r.forces);
-  ASSERT_GT(scale, 1e-3);
-  double worst = 0;
-  for (size_t i = 0; i < s0.positions.size(); ++i)
-    for (int c = 0; c < 3; ++c) {
-      auto energy_at = [&](double dx) {
-        System t = s0;
-        t.positions[i][c] += dx;
-        return calc.compute(t, {false}).energy;
-      };
-      const double fd = -(8 * (energy_at(h) - energy_at(-h)) - (energy_at(2 * h) - energy_at(-2 * h))) / (12 * h);
-      worst = std::max(worst, std::fabs(fd - r.forces[i][c]) / scale);
-    }
-  EXPECT_LT(worst, rel_tol);
-}
 
 // dE/d(strain) = -virial: deform positions and cell by (I + eps) and difference the energy.
 void check_virial_fd(const Model& m, const System& s0, double rel_tol) {

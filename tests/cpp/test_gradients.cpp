@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "fixtures.h"
+#include "finite_differences.h"
 #include "painn/loss.h"
 
 using namespace painn;
@@ -67,15 +67,7 @@ TEST(ParameterGradient, ForceLossMatchesFiniteDifferences) {
     const BatchStats st = batch_loss(calcs, batch, w, &grad);
     ASSERT_GT(st.loss, 0);
     for (const auto& [name, k] : probe_entries(m, 2, 54)) {
-      const double h = 1e-5;
-      auto loss_at = [&](double dx) {
-        Model mp = m;
-        mp.params[name].data[k] += dx;
-        std::vector<Calculator> cs;
-        cs.emplace_back(mp, Precision::fp64, 1);
-        return batch_loss(cs, batch, w, nullptr).loss;
-      };
-      const double fd = (loss_at(h) - loss_at(-h)) / (2 * h);
+      const double fd = loss_fd(m, batch, w, name, k);
       EXPECT_NEAR(grad.at(name)[k], fd, 1e-5 * std::max(1.0, std::fabs(fd)))
           << name << "[" << k << "] with " << n_calcs << " calculators";
     }

@@ -8,8 +8,8 @@
 #include <cmath>
 #include <random>
 
+#include "finite_differences.h"
 #include "load_checks.h"
-#include "painn/loss.h"
 #include "radial.h"
 
 using namespace painn;
@@ -118,23 +118,8 @@ TEST(NetworkInnerCutoff, BeyondTheSwitchResultsAreBitwiseUnchanged) {
 TEST(NetworkInnerCutoff, ForcesInTheRampMatchFiniteDifferences) {
   const Model m = small_zbl_model("ultratiny", 74);
   for (double d : {0.35, 0.45, 0.55}) {
-    System s = cluster_with_close_pair(9, 75, d);
-    Calculator calc(m, Precision::fp64, 1);
-    const Result r = calc.compute(s);
-    const double h = 1e-5;
-    double worst = 0.0;
-    const double scale = max_abs(r.forces);
-    for (size_t i = 0; i < s.positions.size(); ++i)
-      for (int c = 0; c < 3; ++c) {
-        auto energy_at = [&](double dx) {
-          System t = s;
-          t.positions[i][c] += dx;
-          return calc.compute(t, {false}).energy;
-        };
-        const double fd = -(8 * (energy_at(h) - energy_at(-h)) - (energy_at(2 * h) - energy_at(-2 * h))) / (12 * h);
-        worst = std::max(worst, std::fabs(fd - r.forces[i][c]) / scale);
-      }
-    EXPECT_LT(worst, 1e-7) << "pair at " << d << " A";
+    SCOPED_TRACE("pair at " + std::to_string(d) + " A");
+    check_forces_fd(m, cluster_with_close_pair(9, 75, d), 1e-7, 1e-5);
   }
 }
 
@@ -161,15 +146,7 @@ TEST(NetworkInnerCutoff, TrainingGradientInTheRampMatchesFiniteDifferences) {
   for (const std::string name : {"filter.weight", "filter.bias", "embedding.weight"}) {
     for (int probe = 0; probe < 3; ++probe) {
       const size_t k = rng() % m.params.at(name).data.size();
-      auto loss_at = [&](double dx) {
-        Model mp = m;
-        mp.params[name].data[k] += dx;
-        std::vector<Calculator> cs;
-        cs.emplace_back(mp, Precision::fp64, 1);
-        return batch_loss(cs, batch, w, nullptr).loss;
-      };
-      const double h = 1e-5;
-      const double fd = (loss_at(h) - loss_at(-h)) / (2 * h);
+      const double fd = loss_fd(m, batch, w, name, k);
       EXPECT_NEAR(grad.at(name)[k], fd, 1e-5 * std::max(1.0, std::fabs(fd))) << name << "[" << k << "]";
     }
   }

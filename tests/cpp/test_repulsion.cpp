@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "finite_differences.h"
 #include "load_checks.h"
 #include "painn/error.h"
 #include "painn/loss.h"
@@ -249,15 +250,7 @@ TEST(Repulsion, TrainingLossSeesItButNotItsGradient) {
   // Gradient: finite differences of the loss with the repulsion on.
   const std::string name = "head.0.weight";
   for (size_t k : {size_t(0), size_t(5)}) {
-    const double h = 1e-5;
-    auto loss_at = [&](double dx) {
-      Model mp = m;
-      mp.params[name].data[k] += dx;
-      std::vector<Calculator> cs;
-      cs.emplace_back(mp, Precision::fp64, 1);
-      return batch_loss(cs, batch, w, nullptr).loss;
-    };
-    const double fd = (loss_at(h) - loss_at(-h)) / (2 * h);
+    const double fd = loss_fd(m, batch, w, name, k);
     EXPECT_NEAR(g_with.at(name)[k], fd, 1e-5 * std::max(1.0, std::fabs(fd)));
   }
 }
