@@ -3,8 +3,12 @@
 platform with one thread (the platform's Threads property and the force's thread count), for
 aspirin in vacuum (createSystem) and aspirin in TIP3P water (createMixedSystem, the classical
 part of examples/openmm/mlmm.py). Median wall time of timed blocks of steps after a warm-up.
+--ani2x adds MLPotential('ani2x') (torchani, imported only then; torch with one thread) on the
+same two systems, for a ratio measured in the same run; it needs a venv with OpenMM 8.6.1,
+openmm-ml 1.8, torchani 2.2.4, a torch and the ANI-2x weights (copied as in
+training/teacher/setup_teacher.sh), not the hosts venv.
 Usage (hosts venv): PYTHONPATH=build/python-pip .venv-hosts/bin/python bench/openmmml_speed.py
-                    [--sizes compact ...] [--steps 200] [--json OUT]"""
+                    [--sizes compact ...] [--steps 200] [--ani2x [--ani-steps N]] [--json OUT]"""
 import argparse
 import json
 import platform
@@ -42,6 +46,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--sizes", nargs="+", default=["compact", "efficient", "ultratiny"])
     p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--ani2x", action="store_true", help="also MLPotential('ani2x') (needs torchani)")
+    p.add_argument("--ani-steps", type=int, help="steps per timed block for ani2x (default: --steps)")
     p.add_argument("--json")
     a = p.parse_args()
     vac = app.PDBFile(str(ROOT / "examples" / "openmm" / "aspirin.pdb"))
@@ -55,16 +61,25 @@ def main():
                  "atoms": mm.getNumParticles(), "timestep_fs": 1.0, "ms_per_step": round(ms, 3),
                  "ns_per_day": round(86400e3 / ms * 1e-6, 2)})
     print(rows[-1], flush=True)
-    for size in a.sizes:
-        pot = MLPotential(f"painn-{size}", threads=1)
+    potentials = [(f"painn-{size}", {"threads": 1}, a.steps) for size in a.sizes]
+    if a.ani2x:
+        import torch  # only here: the PaiNN rows need neither torch nor torchani
+        torch.set_num_threads(1)
+        potentials.append(("ani2x", {}, a.ani_steps or a.steps))
+    for name, kwargs, steps in potentials:
+        pot = MLPotential(name, **kwargs)
         for case, system, pdb, dt in [("aspirin, vacuum", pot.createSystem(vac.topology), vac, 0.5),
                                       (f"aspirin + {wat.topology.getNumResidues() - 1} waters (ML/MM)",
                                        pot.createMixedSystem(wat.topology, mm, ligand), wat, 1.0)]:
-            ms = ms_per_step(pdb.topology, system, pdb.positions, dt, a.steps)
-            rows.append({"potential": f"painn-{size}", "system": case, "atoms": system.getNumParticles(),
+            ms = ms_per_step(pdb.topology, system, pdb.positions, dt, steps)
+            rows.append({"potential": name, "system": case, "atoms": system.getNumParticles(), "steps": steps,
                          "timestep_fs": dt, "ms_per_step": round(ms, 3), "ns_per_day": round(86400e3 / ms * dt * 1e-6, 2)})
             print(rows[-1], flush=True)
     out = {"openmm": openmm.__version__, "cpu": platform.processor() or platform.machine(), "rows": rows}
+    if a.ani2x:
+        import torch
+        import torchani
+        out.update(torch=torch.__version__, torchani=torchani.__version__, torch_threads=torch.get_num_threads())
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=1))
 
