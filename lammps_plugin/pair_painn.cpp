@@ -245,6 +245,9 @@ void PairPaiNN::compute(int eflag, int vflag) {
 
   // Edges from the full list, within the model cutoff (the list includes the skin).
   const double rc2 = cutoff_ * cutoff_;
+  const double min_d = painn::min_pair_distance(model_->config), min_r2 = min_d * min_d;
+  char min_text[32];
+  std::snprintf(min_text, sizeof min_text, "%g", min_d);
   graph_.offsets.assign(1, 0);
   graph_.neighbor.clear();
   graph_.vec.clear();
@@ -259,11 +262,12 @@ void PairPaiNN::compute(int eflag, int vflag) {
       const double d0 = x[j][0] - x[i][0], d1 = x[j][1] - x[i][1], d2 = x[j][2] - x[i][2];
       const double r2 = d0 * d0 + d1 * d1 + d2 * d2;
       if (r2 >= rc2) continue;
-      if (!(r2 >= 0.01))  // closer than 0.1 A (as the core); named here by atom ID (the core only knows nodes)
+      if (!(r2 >= min_r2))  // as the core (graph.h); named here by atom ID (the core only knows nodes)
         fail_on_this_rank(error, comm->me,
                           "pair_style painn: atoms " + std::to_string(atom->tag[i]) + " and " +
                               std::to_string(atom->tag[j]) + " are " + std::to_string(std::sqrt(r2)) +
-                              " A apart, closer than 0.1 A (overlapping atoms), or their distance is not finite");
+                              " A apart, closer than " + std::string(min_text) +
+                              " A (overlapping atoms), or their distance is not finite");
       graph_.neighbor.push_back(nj);
       graph_.vec.push_back({d0, d1, d2});
     }

@@ -3,6 +3,7 @@
 // node i; "g" prefixes a gradient dE/d(.). Only rows of local nodes (0..n_local-1) are updated;
 // ghost rows are read (neighbours) and receive gradients (reverse).
 #pragma once
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -37,19 +38,35 @@ struct ThreadScratch {
   RowVec<T> g_filter_bias;           // [3H]
 };
 
+// Temporaries of one block call (activations, gradients of inner layers), shared by all blocks
+// and kept between evaluations: at MD sizes, matrices allocated per call come as fresh pages
+// from the kernel, and zeroing them took about a fifth of a step (bench/README.md, profile).
+template <typename T>
+struct BlockScratch {
+  Mat<T> act;    // SiLU(context1 pre-activation)            [rows, H]
+  Mat<T> g_act;  // dE/d act, then dE/d pre-activation         [rows, H]
+  Mat<T> ctx;    // mixing: context input [q, norm]           [n, 2H]
+  Mat<T> g_ctx;  // mixing: dE/d ctx                          [n, 2H]
+  Mat<T> g_abc;  // mixing: dE/d context2 output [a, b, c]    [n, 3H]
+  Mat<T> g_vu;   // mixing: dE/d [V, U]                       [3n, 2H]
+};
+
 // ---- interaction: messages from neighbours -------------------------------------------------
 template <typename T>
 struct InteractionCache {
-  Mat<T> q_in;    // [nodes, H]   scalars entering the block (kept for parameter gradients)
+  Mat<T> q_in;    // [nodes, H]   scalars entering the block (parameter gradients only; else empty)
   Mat<T> mu_in;   // [3 nodes, H] vectors entering the block (read as mu_j)
   Mat<T> h1_pre;  // [nodes, H]   context1 pre-activation
   Mat<T> x;       // [nodes, 3H]  context2 output [xs, xvr, xvv]
   Mat<T> w, w_d;  // [P, 3H] filters W and dW/dd per pair (empty unless edges.cache_filters)
 };
 
+// keep_inputs: store q_in (and mixing's q_in, mu_in), which only parameter gradients and the
+// training tangent read; an MD step does without them.
 template <typename T>
 void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local,
-                         Mat<T>& q, Mat<T>& mu, InteractionCache<T>& cache);
+                         Mat<T>& q, Mat<T>& mu, InteractionCache<T>& cache, BlockScratch<T>& scratch,
+                         bool keep_inputs);
 
 // Adjoints the reverse pass leaves behind for the training tangent pass (tangent.h), which would
 // otherwise recompute them: those of the block's outputs and of its inner layers.
@@ -67,8 +84,8 @@ template <typename T>
 void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local,
                          const InteractionCache<T>& cache, Mat<T>& gq, Mat<T>& gmu,
                          std::vector<std::array<double, 3>>& edge_grad,
-                         std::vector<ThreadScratch<T>>& scratch, InteractionWeights<T>* grad,
-                         InteractionAdjoints<T>* keep = nullptr);
+                         std::vector<ThreadScratch<T>>& scratch, BlockScratch<T>& block_scratch,
+                         InteractionWeights<T>* grad, InteractionAdjoints<T>* keep = nullptr);
 
 // Edge filters of the k edges of one centre starting at e0:
 //   W = (A phi + a) fc  and (with_derivative)  dW/dd = (A phi') fc + (A phi + a) fc'.
@@ -91,8 +108,8 @@ inline FilterRows<T> edge_filter(const InteractionWeights<T>& w, const EdgeData<
   const int64_t H3 = w.filter.rows();
   if (cache.w.rows() > 0) return {cache.w.data(), cache.w_d.data(), edges.pair_row.data() + e0, H3};
   w_buf.resize(k, H3);
-  w_buf.noalias() = edges.phi.middleRows(e0, k) * w.filter.transpose();
-  w_buf.rowwise() += w.filter_bias;
+  w_buf.rowwise() = w.filter_bias;  // a, then A phi accumulated onto it (fill_filter_cache)
+  w_buf.noalias() += edges.phi.middleRows(e0, k) * w.filter.transpose();
   if (with_derivative) {
     wd_buf.resize(k, H3);
     wd_buf.noalias() = edges.dphi.middleRows(e0, k) * w.filter.transpose();
@@ -105,7 +122,7 @@ inline FilterRows<T> edge_filter(const InteractionWeights<T>& w, const EdgeData<
 // ---- mixing: per-atom exchange between scalar and vector channels ---------------------------
 template <typename T>
 struct MixingCache {
-  Mat<T> q_in, mu_in;  // [n_local, H], [3 n_local, H] entering the block (parameter gradients)
+  Mat<T> q_in, mu_in;  // [n_local, H], [3 n_local, H] entering the block (parameter gradients only)
   Mat<T> vu;      // [3 n_local, 2H]  [V, U] per Cartesian component
   Mat<T> norm;    // [n_local, H]     sqrt(sum_xyz V^2 + eps)
   Mat<T> c1_pre;  // [n_local, H]     context1 pre-activation
@@ -113,7 +130,8 @@ struct MixingCache {
 };
 
 template <typename T>
-void mixing_forward(const MixingWeights<T>& w, int n_local, Mat<T>& q, Mat<T>& mu, MixingCache<T>& cache);
+void mixing_forward(const MixingWeights<T>& w, int n_local, Mat<T>& q, Mat<T>& mu, MixingCache<T>& cache,
+                    BlockScratch<T>& scratch, bool keep_inputs);
 
 template <typename T>
 struct MixingAdjoints {
@@ -126,7 +144,7 @@ struct MixingAdjoints {
 
 template <typename T>
 void mixing_reverse(const MixingWeights<T>& w, int n_local, const MixingCache<T>& cache, Mat<T>& gq,
-                    Mat<T>& gmu, MixingWeights<T>* grad, MixingAdjoints<T>* keep = nullptr);
+                    Mat<T>& gmu, BlockScratch<T>& scratch, MixingWeights<T>* grad, MixingAdjoints<T>* keep = nullptr);
 
 // ---- head: per-atom energy ---------------------------------------------------------------
 template <typename T>
@@ -161,6 +179,23 @@ template <typename T>
 inline Mat<T> silu_grad_of(const Mat<T>& x) {
   const Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> s = (T(1) + (-x.array()).exp()).inverse();
   return (s * (T(1) + x.array() * (T(1) - s))).matrix();
+}
+// The same into caller-owned storage (no temporaries): out = SiLU(x);  g *= SiLU'(x).
+template <typename T>
+inline void silu_into(const Mat<T>& x, Mat<T>& out) {
+  out.resize(x.rows(), x.cols());
+  out.array() = x.array() / (T(1) + (-x.array()).exp());
+}
+// In blocks of rows, so that sigmoid(x) is evaluated once per element without a full-size temporary.
+template <typename T>
+inline void scale_by_silu_grad(Mat<T>& g, const Mat<T>& x) {
+  constexpr Eigen::Index kRows = 64;
+  Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> s;
+  for (Eigen::Index r = 0; r < x.rows(); r += kRows) {
+    const Eigen::Index m = std::min(kRows, x.rows() - r);
+    s = (T(1) + (-x.middleRows(r, m).array()).exp()).inverse();
+    g.middleRows(r, m).array() *= s * (T(1) + x.middleRows(r, m).array() * (T(1) - s));
+  }
 }
 
 }  // namespace painn

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "blocks.h"
 #include "tangent.h"
@@ -16,6 +17,12 @@
 namespace painn {
 
 namespace {
+
+std::string format_distance(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
 
 constexpr int kAtomsPerThread = 32;
 // Edge filters of all layers (W and dW/dd) are kept for the reverse pass while they fit in this
@@ -61,14 +68,19 @@ class EvaluatorT final : public Evaluator {
     training_ready_ = false;
     if (req.keep_for_training) keep_graph(g);
 
-    // Forward.
-    Mat<T> q(N, H), mu = Mat<T>::Zero(3 * N, H);
+    // Forward. Node states, gradients and scratch are members: their storage is reused by the next
+    // evaluation of the same size (no fresh pages per MD step).
+    Mat<T>& q = q_;
+    Mat<T>& mu = mu_;
+    q.resize(N, H);
+    mu.setZero(3 * N, H);
     for (int k = 0; k < N; ++k) q.row(k) = net_.embedding.row(g.species[k]);
     inter_.resize(L);
     mix_.resize(L);
+    const bool keep_inputs = req.parameter_gradient || req.keep_for_training;
     for (int l = 0; l < L; ++l) {
-      interaction_forward(net_.interaction[l], edges_, n, q, mu, inter_[l]);
-      mixing_forward(net_.mixing[l], n, q, mu, mix_[l]);
+      interaction_forward(net_.interaction[l], edges_, n, q, mu, inter_[l], block_scratch_, keep_inputs);
+      mixing_forward(net_.mixing[l], n, q, mu, mix_[l], block_scratch_, keep_inputs);
       if (exchange && l + 1 < L) exchange->forward(q.data(), mu.data(), H);
     }
     const Vec<T> y = head_forward(net_.head, q, n, head_);
@@ -97,8 +109,12 @@ class EvaluatorT final : public Evaluator {
     }
 
     // Reverse.
-    Mat<T> gq = Mat<T>::Zero(N, H), gmu = Mat<T>::Zero(3 * N, H);
-    std::vector<std::array<double, 3>> edge_grad(E, {0.0, 0.0, 0.0});
+    Mat<T>& gq = gq_;
+    Mat<T>& gmu = gmu_;
+    gq.setZero(N, H);
+    gmu.setZero(3 * N, H);
+    std::vector<std::array<double, 3>>& edge_grad = edge_grad_;
+    edge_grad.assign(E, {0.0, 0.0, 0.0});
     Network<T>* grad = nullptr;
     if (req.parameter_gradient) {
       if (!grad_) grad_ = std::make_unique<Network<T>>(net_);
@@ -108,9 +124,9 @@ class EvaluatorT final : public Evaluator {
     head_reverse(net_.head, n, head_, static_cast<T>(net_.energy_scale), gq, grad ? &grad->head : nullptr);
     for (int l = L - 1; l >= 0; --l) {
       if (exchange && l + 1 < L) exchange->reverse(gq.data(), gmu.data(), H);
-      mixing_reverse(net_.mixing[l], n, mix_[l], gq, gmu, grad ? &grad->mixing[l] : nullptr,
+      mixing_reverse(net_.mixing[l], n, mix_[l], gq, gmu, block_scratch_, grad ? &grad->mixing[l] : nullptr,
                      keep ? &mix_adj_[l] : nullptr);
-      interaction_reverse(net_.interaction[l], edges_, n, inter_[l], gq, gmu, edge_grad, scratch_,
+      interaction_reverse(net_.interaction[l], edges_, n, inter_[l], gq, gmu, edge_grad, scratch_, block_scratch_,
                           grad ? &grad->interaction[l] : nullptr, keep ? &inter_adj_[l] : nullptr);
     }
     // The repulsion has no parameters: it enters the edge gradients (forces, virials) only.
@@ -148,7 +164,7 @@ class EvaluatorT final : public Evaluator {
       }
     }
     res.virial = virial;
-    if (req.edge_gradients) res.edge_gradient = std::move(edge_grad);
+    if (req.edge_gradients) res.edge_gradient = edge_grad;
     return res;
   }
 
@@ -291,6 +307,7 @@ class EvaluatorT final : public Evaluator {
     edges_.fc.resize(E);
     edges_.dfc.resize(E);
     int bad = -1;
+    const double min_distance = min_pair_distance(config_);  // graph.h
 #pragma omp parallel
     {
       std::vector<double> phi(R), dphi(R);
@@ -298,7 +315,7 @@ class EvaluatorT final : public Evaluator {
       for (int64_t e = 0; e < E; ++e) {
         const auto& r = g.vec[e];
         const double d = std::sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
-        if (!(d >= kMinPairDistance) || !std::isfinite(d)) {
+        if (!(d >= min_distance) || !std::isfinite(d)) {
 #pragma omp critical
           bad = static_cast<int>(e);
           continue;
@@ -322,7 +339,8 @@ class EvaluatorT final : public Evaluator {
       const auto& r = g.vec[bad];
       const double d = std::sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
       throw Error("atoms " + std::to_string(i) + " and " + std::to_string(g.neighbor[bad]) + " of the graph are " +
-                  (std::isfinite(d) ? std::to_string(d) + " A apart, closer than 0.1 A (overlapping atoms)"
+                  (std::isfinite(d) ? std::to_string(d) + " A apart, closer than " + format_distance(min_distance) +
+                                          " A (overlapping atoms)"
                                     : std::string("at a non-finite distance")));
     }
     if (edges_.cache_filters) find_pairs(g);
@@ -339,6 +357,9 @@ class EvaluatorT final : public Evaluator {
   std::vector<MixingCache<T>> mix_;
   HeadCache<T> head_;
   std::vector<ThreadScratch<T>> scratch_;
+  BlockScratch<T> block_scratch_;
+  Mat<T> q_, mu_, gq_, gmu_;                        // node states and their gradients
+  std::vector<std::array<double, 3>> edge_grad_;    // dE/dr_e
   double filter_cache_bytes_ = kFilterCacheBytes;
   // training (tangent) state
   bool training_ready_ = false;

@@ -24,10 +24,13 @@ void dense_forward(const Dense<T>& d, const Mat<T>& in, Mat<T>& out) {
 // cache.w, cache.w_d for every pair: one GEMM each over the pairs' basis values.
 template <typename T>
 void fill_filter_cache(const InteractionWeights<T>& w, const EdgeData<T>& edges, InteractionCache<T>& cache) {
-  cache.w.noalias() = edges.pair_phi * w.filter.transpose();
-  cache.w.rowwise() += w.filter_bias;
-  cache.w_d.noalias() = edges.pair_dphi * w.filter.transpose();
+  // The bias first, then the product accumulated onto it: a + A phi in one pass over the rows
+  // (an assigning product would zero them first, then a second pass would add the bias).
   const int64_t P = static_cast<int64_t>(edges.pair_edge.size());
+  cache.w.resize(P, w.filter.rows());
+  cache.w.rowwise() = w.filter_bias;
+  cache.w.noalias() += edges.pair_phi * w.filter.transpose();
+  cache.w_d.noalias() = edges.pair_dphi * w.filter.transpose();
 #pragma omp parallel for schedule(static)
   for (int64_t p = 0; p < P; ++p) {
     const int64_t e = edges.pair_edge[p];
@@ -40,13 +43,17 @@ void fill_filter_cache(const InteractionWeights<T>& w, const EdgeData<T>& edges,
 
 template <typename T>
 void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local, Mat<T>& q,
-                         Mat<T>& mu, InteractionCache<T>& cache) {
+                         Mat<T>& mu, InteractionCache<T>& cache, BlockScratch<T>& scratch, bool keep_inputs) {
   const int H = static_cast<int>(q.cols());
-  cache.q_in = q;
-  cache.mu_in = mu;
+  if (keep_inputs) {
+    cache.q_in = q;
+  } else {
+    cache.q_in.resize(0, 0);
+  }
+  cache.mu_in = mu;  // the messages read mu_j before this block updates it
   dense_forward(w.context1, q, cache.h1_pre);
-  const Mat<T> h1 = silu_of(cache.h1_pre);
-  dense_forward(w.context2, h1, cache.x);
+  silu_into(cache.h1_pre, scratch.act);
+  dense_forward(w.context2, scratch.act, cache.x);
   if (edges.cache_filters) {
     fill_filter_cache(w, edges, cache);
   } else {
@@ -91,7 +98,7 @@ template <typename T>
 void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local,
                          const InteractionCache<T>& cache, Mat<T>& gq, Mat<T>& gmu,
                          std::vector<std::array<double, 3>>& edge_grad, std::vector<ThreadScratch<T>>& scratch,
-                         InteractionWeights<T>* grad, InteractionAdjoints<T>* keep) {
+                         BlockScratch<T>& block_scratch, InteractionWeights<T>* grad, InteractionAdjoints<T>* keep) {
   const int H = static_cast<int>(gq.cols());
   if (keep) {
     keep->gq_out = gq;
@@ -187,29 +194,35 @@ void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edge
       grad->filter += scratch[k].g_filter;
       grad->filter_bias += scratch[k].g_filter_bias;
     }
-    accumulate_dense_grad(grad->context2, g_x, Mat<T>(silu_of(cache.h1_pre)));
+    silu_into(cache.h1_pre, block_scratch.act);
+    accumulate_dense_grad(grad->context2, g_x, block_scratch.act);
   }
-  Mat<T> g_h1 = g_x * w.context2.weight;
+  Mat<T>& g_h1 = block_scratch.g_act;
+  g_h1.noalias() = g_x * w.context2.weight;
   if (keep) {
     keep->g_x = g_x;
     keep->g_h1 = g_h1;
   }
-  g_h1.array() *= silu_grad_of(cache.h1_pre).array();
+  scale_by_silu_grad(g_h1, cache.h1_pre);
   if (grad) accumulate_dense_grad(grad->context1, g_h1, cache.q_in);
   gq.noalias() += g_h1 * w.context1.weight;
 }
 
 template void interaction_forward<float>(const InteractionWeights<float>&, const EdgeData<float>&, int,
-                                         Mat<float>&, Mat<float>&, InteractionCache<float>&);
+                                         Mat<float>&, Mat<float>&, InteractionCache<float>&, BlockScratch<float>&,
+                                         bool);
 template void interaction_forward<double>(const InteractionWeights<double>&, const EdgeData<double>&, int,
-                                          Mat<double>&, Mat<double>&, InteractionCache<double>&);
+                                          Mat<double>&, Mat<double>&, InteractionCache<double>&,
+                                          BlockScratch<double>&, bool);
 template void interaction_reverse<float>(const InteractionWeights<float>&, const EdgeData<float>&, int,
                                          const InteractionCache<float>&, Mat<float>&, Mat<float>&,
                                          std::vector<std::array<double, 3>>&, std::vector<ThreadScratch<float>>&,
-                                         InteractionWeights<float>*, InteractionAdjoints<float>*);
+                                         BlockScratch<float>&, InteractionWeights<float>*,
+                                         InteractionAdjoints<float>*);
 template void interaction_reverse<double>(const InteractionWeights<double>&, const EdgeData<double>&, int,
                                           const InteractionCache<double>&, Mat<double>&, Mat<double>&,
                                           std::vector<std::array<double, 3>>&, std::vector<ThreadScratch<double>>&,
-                                          InteractionWeights<double>*, InteractionAdjoints<double>*);
+                                          BlockScratch<double>&, InteractionWeights<double>*,
+                                          InteractionAdjoints<double>*);
 
 }  // namespace painn

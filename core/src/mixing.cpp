@@ -14,13 +14,20 @@ constexpr double kNormEps = 1e-8;
 }  // namespace
 
 template <typename T>
-void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, MixingCache<T>& cache) {
+void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, MixingCache<T>& cache,
+                    BlockScratch<T>& scratch, bool keep_inputs) {
   const int H = static_cast<int>(q.cols());
-  cache.q_in = q.topRows(n);
-  cache.mu_in = mu.topRows(3 * n);
-  cache.vu.noalias() = cache.mu_in * w.vector_mix.transpose();
+  if (keep_inputs) {
+    cache.q_in = q.topRows(n);
+    cache.mu_in = mu.topRows(3 * n);
+  } else {
+    cache.q_in.resize(0, 0);
+    cache.mu_in.resize(0, 0);
+  }
+  cache.vu.noalias() = mu.topRows(3 * n) * w.vector_mix.transpose();
   cache.norm.resize(n, H);
-  Mat<T> ctx(n, 2 * H);
+  Mat<T>& ctx = scratch.ctx;
+  ctx.resize(n, 2 * H);
 #pragma omp parallel for schedule(static)
   for (int i = 0; i < n; ++i) {
 #pragma omp simd
@@ -35,8 +42,8 @@ void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, Mix
   }
   cache.c1_pre.noalias() = ctx * w.context1.weight.transpose();
   cache.c1_pre.rowwise() += w.context1.bias;
-  const Mat<T> c1 = silu_of(cache.c1_pre);
-  cache.abc.noalias() = c1 * w.context2.weight.transpose();
+  silu_into(cache.c1_pre, scratch.act);
+  cache.abc.noalias() = scratch.act * w.context2.weight.transpose();
   cache.abc.rowwise() += w.context2.bias;
 #pragma omp parallel for schedule(static)
   for (int i = 0; i < n; ++i) {
@@ -56,13 +63,16 @@ void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, Mix
 
 template <typename T>
 void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cache, Mat<T>& gq, Mat<T>& gmu,
-                    MixingWeights<T>* grad, MixingAdjoints<T>* keep) {
+                    BlockScratch<T>& scratch, MixingWeights<T>* grad, MixingAdjoints<T>* keep) {
   const int H = static_cast<int>(gq.cols());
   if (keep) {
     keep->gq_out = gq.topRows(n);
     keep->gmu_out = gmu.topRows(3 * n);
   }
-  Mat<T> g_abc(n, 3 * H), g_vu(3 * n, 2 * H);
+  Mat<T>& g_abc = scratch.g_abc;
+  Mat<T>& g_vu = scratch.g_vu;
+  g_abc.resize(n, 3 * H);  // every entry is written below
+  g_vu.resize(3 * n, 2 * H);
   // q += a + c s (s = sum V U), mu += b U
 #pragma omp parallel for schedule(static)
   for (int i = 0; i < n; ++i) {
@@ -87,19 +97,25 @@ void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cach
     }
   }
   // [a, b, c] = context2(SiLU(context1([q, n])))
-  if (grad) accumulate_dense_grad(grad->context2, g_abc, Mat<T>(silu_of(cache.c1_pre)));
-  Mat<T> g_c1 = g_abc * w.context2.weight;
+  if (grad) {
+    silu_into(cache.c1_pre, scratch.act);
+    accumulate_dense_grad(grad->context2, g_abc, scratch.act);
+  }
+  Mat<T>& g_c1 = scratch.g_act;
+  g_c1.noalias() = g_abc * w.context2.weight;
   if (keep) {
     keep->g_abc = g_abc;
     keep->g_c1 = g_c1;
   }
-  g_c1.array() *= silu_grad_of(cache.c1_pre).array();
+  scale_by_silu_grad(g_c1, cache.c1_pre);
   if (grad) {
-    Mat<T> ctx(n, 2 * H);
+    Mat<T>& ctx = scratch.ctx;
+    ctx.resize(n, 2 * H);
     ctx << cache.q_in, cache.norm;
     accumulate_dense_grad(grad->context1, g_c1, ctx);
   }
-  const Mat<T> g_ctx = g_c1 * w.context1.weight;  // [n, 2H]
+  Mat<T>& g_ctx = scratch.g_ctx;  // [n, 2H]
+  g_ctx.noalias() = g_c1 * w.context1.weight;
   gq.topRows(n) += g_ctx.leftCols(H);
   // n = sqrt(sum V^2 + eps)  ->  dV += dn V / n
 #pragma omp parallel for schedule(static)
@@ -118,12 +134,14 @@ void mixing_reverse(const MixingWeights<T>& w, int n, const MixingCache<T>& cach
   gmu.topRows(3 * n).noalias() += g_vu * w.vector_mix;
 }
 
-template void mixing_forward<float>(const MixingWeights<float>&, int, Mat<float>&, Mat<float>&, MixingCache<float>&);
+template void mixing_forward<float>(const MixingWeights<float>&, int, Mat<float>&, Mat<float>&, MixingCache<float>&,
+                                    BlockScratch<float>&, bool);
 template void mixing_forward<double>(const MixingWeights<double>&, int, Mat<double>&, Mat<double>&,
-                                     MixingCache<double>&);
+                                     MixingCache<double>&, BlockScratch<double>&, bool);
 template void mixing_reverse<float>(const MixingWeights<float>&, int, const MixingCache<float>&, Mat<float>&,
-                                    Mat<float>&, MixingWeights<float>*, MixingAdjoints<float>*);
+                                    Mat<float>&, BlockScratch<float>&, MixingWeights<float>*, MixingAdjoints<float>*);
 template void mixing_reverse<double>(const MixingWeights<double>&, int, const MixingCache<double>&, Mat<double>&,
-                                     Mat<double>&, MixingWeights<double>*, MixingAdjoints<double>*);
+                                     Mat<double>&, BlockScratch<double>&, MixingWeights<double>*,
+                                     MixingAdjoints<double>*);
 
 }  // namespace painn

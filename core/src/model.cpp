@@ -24,6 +24,11 @@ const char* to_string(WeightDtype d) {
 
 const char* to_string(Repulsion r) { return r == Repulsion::zbl ? "zbl" : "none"; }
 
+double min_pair_distance(const ModelConfig& c) {
+  const bool shielded = c.repulsion != Repulsion::none && c.network_inner_width > 0.0;
+  return shielded ? kMinPairDistanceShielded : kMinPairDistance;
+}
+
 Repulsion repulsion_from_string(const std::string& s) {
   if (s == "none") return Repulsion::none;
   if (s == "zbl") return Repulsion::zbl;

@@ -26,7 +26,6 @@ namespace painn {
 namespace {
 
 constexpr double kMaxCoordinate = 1e8;   // A; beyond it double positions resolve distances worse than 1e-8 A
-constexpr double kMinDistance = kMinPairDistance;  // A; closer atoms are an input error (graph.h)
 constexpr int64_t kMaxBinsPerDim = int64_t{1} << 20;
 
 using Vec3 = Eigen::Vector3d;
@@ -100,6 +99,7 @@ Graph build_graph(const System& s, const Model& model, double rc) {
   }
   g.offsets.assign(N + 1, 0);
   if (N == 0) return g;
+  const double min_distance = min_pair_distance(model.config);  // closer atoms are an input error (graph.h)
 
   const Eigen::Matrix3d B = completed_cell(s);
   const Eigen::Matrix3d Binv = B.inverse();  // frac (row) = pos (row) * Binv
@@ -212,7 +212,7 @@ Graph build_graph(const System& s, const Model& model, double rc) {
               const Vec3 r = cand_pos[m] - pi;
               const double d2 = r.squaredNorm();
               if (d2 >= rc2) continue;
-              if (d2 < kMinDistance * kMinDistance) {
+              if (d2 < min_distance * min_distance) {
 #pragma omp critical
                 if (close_i < 0 || i < close_i) { close_i = i; close_j = cand_atom[m]; close_d = std::sqrt(d2); }
               }
@@ -231,10 +231,11 @@ Graph build_graph(const System& s, const Model& model, double rc) {
   if (close_i >= 0)
     throw Error(close_i == close_j
                     ? "atom " + std::to_string(close_i) + " is " + fmt(close_d) +
-                          " A from its own periodic image (closer than 0.1 A: the cell is too small)"
+                          " A from its own periodic image (closer than " + fmt(min_distance) +
+                          " A: the cell is too small)"
                     : "atoms " + std::to_string(close_i) + " and " + std::to_string(close_j) + " (or a periodic image) are " +
                           (close_d == 0.0 ? std::string("at the same position") : fmt(close_d) + " A apart") +
-                          ", closer than 0.1 A (overlapping atoms)");
+                          ", closer than " + fmt(min_distance) + " A (overlapping atoms)");
   if (crowded_i >= 0)
     throw Error("atom " + std::to_string(crowded_i) + " has more than " + std::to_string(max_degree) +
                 " neighbours within the " + fmt(rc) + " A cutoff (a density above 1 atom/A^3, far beyond any matter: "

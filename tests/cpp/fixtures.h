@@ -2,12 +2,28 @@
 #pragma once
 #include <cmath>
 #include <random>
+#include <string>
 
 #include "painn/calculator.h"
+#include "painn/error.h"
 #include "painn/model.h"
 #include "painn/repulsion.h"
 
 namespace painn::test {
+
+// The message of the painn::Error that f throws, or "<no error>".
+template <typename F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+#define EXPECT_ERROR(call, text) \
+  EXPECT_PRED_FORMAT2(::testing::IsSubstring, text, ::painn::test::error_of([&] { call; }))
 
 // Random organic-looking cluster: atoms placed with a minimum separation.
 inline System random_cluster(int n, double box, uint64_t seed, double min_sep = 1.0) {

@@ -19,17 +19,6 @@ using namespace painn::test;
 
 namespace {
 
-template <typename F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
-#define EXPECT_ERROR(call, text) EXPECT_PRED_FORMAT2(::testing::IsSubstring, text, error_of([&] { call; }))
 
 std::string good_bytes(WeightDtype d = WeightDtype::f32) { return small_model("ultratiny", 1).to_bytes(d); }
 

@@ -190,3 +190,38 @@ TEST(NetworkInnerCutoff, ReaderRejectsBadSettings) {
   m.config.repulsion = Repulsion::none;
   EXPECT_THROW(Calculator(m, Precision::fp64, 1), Error);
 }
+
+// graph.h: with a repulsion and the switch, the energy is defined far below any bond, and only
+// coincident atoms (< 0.01 A) are an input error; a minimiser's trial step may land in between.
+// Without either, 0.1 A stays the bound (the bare network extrapolates without limit there).
+TEST(NetworkInnerCutoff, ShieldedModelsEvaluatePairsDownToAHundredthOfAnAngstrom) {
+  const Model m = small_zbl_model("ultratiny", 71);
+  EXPECT_EQ(min_pair_distance(m.config), 0.01);
+  EXPECT_EQ(min_pair_distance(without_switch(m).config), 0.1);
+  EXPECT_EQ(min_pair_distance(network_only(m).config), 0.1);
+  const Calculator calc(m, Precision::fp64, 1);
+  System pair;
+  pair.atomic_numbers = {8, 1};
+  double previous = -INFINITY;
+  for (double d : {0.3, 0.09, 0.05, 0.02, 0.0101}) {  // the energy rises as the pair closes
+    pair.positions = {{0.1, 0.2, 0.3}, {0.1, 0.2 + d, 0.3}};
+    const Result r = calc.compute(pair);
+    ASSERT_TRUE(std::isfinite(r.energy)) << d;
+    EXPECT_GT(r.energy, previous) << d;
+    EXPECT_GT(r.forces[1][1], 0.0) << d;  // H pushed away from O
+    previous = r.energy;
+  }
+  for (double d : {0.0099, 1e-7}) {
+    pair.positions = {{0.1, 0.2, 0.3}, {0.1, 0.2 + d, 0.3}};
+    EXPECT_ERROR(calc.compute(pair), "closer than 0.01 A (overlapping atoms)") << d;
+  }
+  pair.positions = {{0.1, 0.2, 0.3}, {0.1, 0.25, 0.3}};
+  EXPECT_ERROR(Calculator(without_switch(m), Precision::fp64, 1).compute(pair), "closer than 0.1 A");
+  // A host's graph (LAMMPS) is held to the same bound.
+  const Graph g = build_graph(pair, m, m.config.cutoff);
+  EXPECT_NO_THROW(calc.compute(g, Request{}, nullptr));
+  Graph bad = g;
+  for (auto& v : bad.vec)
+    for (double& x : v) x *= 0.1;  // 0.005 A
+  EXPECT_ERROR(calc.compute(bad, Request{}, nullptr), "closer than 0.01 A");
+}

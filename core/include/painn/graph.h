@@ -14,8 +14,13 @@ namespace painn {
 
 // Two atoms closer than this are an input error in every entry point (no chemical bond is that
 // short; in MD it means the run has already blown up): the self-contained neighbour search and a
-// host's graph are checked against the same bound.
+// host's graph are checked against the same bound, min_pair_distance(model) (model.h).
 constexpr double kMinPairDistance = 0.1;  // Angstrom
+// The bound for a model that defines its energy there: a pair repulsion, and a network switched off
+// below its inner cutoff (docs/model-format.md sections 8, 9). Its energy is then a steep, finite
+// wall down to coincident atoms, and minimisers probe it: OpenMM's L-BFGS takes a first trial step
+// that moves atoms by up to about 1 A and backs off from the energy it finds.
+constexpr double kMinPairDistanceShielded = 0.01;  // Angstrom
 
 struct Graph {
   int n_local = 0;

@@ -44,6 +44,10 @@ struct ModelConfig {
   double network_inner_width = 0.0;
 };
 
+// The closest two atoms may be for this model (graph.h): kMinPairDistanceShielded with a repulsion
+// and a network inner cutoff, else kMinPairDistance.
+double min_pair_distance(const ModelConfig& c);
+
 // Named sizes used across the project (all 5.0 A, Bessel basis, separate filters).
 ModelConfig preset(const std::string& name, const std::vector<int>& species);
 std::vector<std::string> preset_names();
