@@ -31,8 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import structures  # noqa: E402
 from run_bench import edge_count, mult_adds  # noqa: E402
 
-PRESETS = {"current": (128, 3, 20), "compact": (96, 3, 16), "efficient": (64, 3, 16), "tiny": (64, 2, 12),
-           "ultratiny": (32, 2, 10)}  # hidden, layers, radial basis (painn init --preset)
+SIZES = ["current", "compact", "efficient", "tiny", "ultratiny"]  # painn init --preset
 
 
 def run_bench(bin_dir, model, structure, precision, threads, repeats):
@@ -46,7 +45,7 @@ def run_bench(bin_dir, model, structure, precision, threads, repeats):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", nargs="+", default=list(PRESETS))
+    ap.add_argument("--sizes", nargs="+", default=SIZES)
     ap.add_argument("--atoms", nargs="+", type=int, default=[3000, 30000])
     ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--precision", default="fp32")
@@ -60,11 +59,16 @@ def main():
     best = max(peak[a.precision].values())  # GFLOP/s, one core
     print(f"matrix-product peak, one core, {a.precision}: {best:.1f} GFLOP/s", file=sys.stderr)
     rows = []
+    dims = {}  # size -> (hidden, layers, radial basis functions), read back from the model file
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         for size in a.sizes:
+            path = d / f"{size}.safetensors"
             subprocess.run([str(bin_dir / "painn"), "init", "--preset", size, "--species", "H,C,N,O", "--seed", "1",
-                            "-o", str(d / f"{size}.safetensors")], check=True, capture_output=True)
+                            "-o", str(path)], check=True, capture_output=True)
+            info = json.loads(subprocess.run([str(bin_dir / "painn"), "info", str(path), "--json"], check=True,
+                                             capture_output=True, text=True).stdout)
+            dims[size] = (info["hidden"], info["layers"], info["rbf"])
         for n in a.atoms:
             box = structures.bench_box(n, seed=0)
             path = d / f"box{n}.extxyz"
@@ -73,7 +77,7 @@ def main():
             for threads in a.threads:
                 ref_ms = None
                 for size in a.sizes:
-                    H, L, R = PRESETS[size]
+                    H, L, R = dims[size]
                     model = d / f"{size}.safetensors"
                     ms, rss = run_bench(bin_dir, model, path, a.precision, threads, a.repeats)
                     row = {"preset": size, "atoms": len(box), "edges": E, "threads": threads, "ms": ms,

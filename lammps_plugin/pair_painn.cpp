@@ -246,8 +246,6 @@ void PairPaiNN::compute(int eflag, int vflag) {
   // Edges from the full list, within the model cutoff (the list includes the skin).
   const double rc2 = cutoff_ * cutoff_;
   const double min_d = painn::min_pair_distance(model_->config), min_r2 = min_d * min_d;
-  char min_text[32];
-  std::snprintf(min_text, sizeof min_text, "%g", min_d);
   graph_.offsets.assign(1, 0);
   graph_.neighbor.clear();
   graph_.vec.clear();
@@ -266,7 +264,7 @@ void PairPaiNN::compute(int eflag, int vflag) {
         fail_on_this_rank(error, comm->me,
                           "pair_style painn: atoms " + std::to_string(atom->tag[i]) + " and " +
                               std::to_string(atom->tag[j]) + " are " + std::to_string(std::sqrt(r2)) +
-                              " A apart, closer than " + std::string(min_text) +
+                              " A apart, closer than " + painn::min_pair_distance_text(model_->config) +
                               " A (overlapping atoms), or their distance is not finite");
       graph_.neighbor.push_back(nj);
       graph_.vec.push_back({d0, d1, d2});

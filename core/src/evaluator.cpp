@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "blocks.h"
 #include "tangent.h"
@@ -17,12 +16,6 @@
 namespace painn {
 
 namespace {
-
-std::string format_distance(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", x);
-  return buf;
-}
 
 constexpr int kAtomsPerThread = 32;
 // Edge filters of all layers (W and dW/dd) are kept for the reverse pass while they fit in this
@@ -339,7 +332,7 @@ class EvaluatorT final : public Evaluator {
       const auto& r = g.vec[bad];
       const double d = std::sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
       throw Error("atoms " + std::to_string(i) + " and " + std::to_string(g.neighbor[bad]) + " of the graph are " +
-                  (std::isfinite(d) ? std::to_string(d) + " A apart, closer than " + format_distance(min_distance) +
+                  (std::isfinite(d) ? std::to_string(d) + " A apart, closer than " + min_pair_distance_text(config_) +
                                           " A (overlapping atoms)"
                                     : std::string("at a non-finite distance")));
     }

@@ -1,6 +1,7 @@
 // Model hyperparameters, presets, tensor layout, validation and random initialisation.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <set>
 
@@ -27,6 +28,12 @@ const char* to_string(Repulsion r) { return r == Repulsion::zbl ? "zbl" : "none"
 double min_pair_distance(const ModelConfig& c) {
   const bool shielded = c.repulsion != Repulsion::none && c.network_inner_width > 0.0;
   return shielded ? kMinPairDistanceShielded : kMinPairDistance;
+}
+
+std::string min_pair_distance_text(const ModelConfig& c) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", min_pair_distance(c));
+  return buf;
 }
 
 Repulsion repulsion_from_string(const std::string& s) {

@@ -231,11 +231,11 @@ Graph build_graph(const System& s, const Model& model, double rc) {
   if (close_i >= 0)
     throw Error(close_i == close_j
                     ? "atom " + std::to_string(close_i) + " is " + fmt(close_d) +
-                          " A from its own periodic image (closer than " + fmt(min_distance) +
+                          " A from its own periodic image (closer than " + min_pair_distance_text(model.config) +
                           " A: the cell is too small)"
                     : "atoms " + std::to_string(close_i) + " and " + std::to_string(close_j) + " (or a periodic image) are " +
                           (close_d == 0.0 ? std::string("at the same position") : fmt(close_d) + " A apart") +
-                          ", closer than " + fmt(min_distance) + " A (overlapping atoms)");
+                          ", closer than " + min_pair_distance_text(model.config) + " A (overlapping atoms)");
   if (crowded_i >= 0)
     throw Error("atom " + std::to_string(crowded_i) + " has more than " + std::to_string(max_degree) +
                 " neighbours within the " + fmt(rc) + " A cutoff (a density above 1 atom/A^3, far beyond any matter: "

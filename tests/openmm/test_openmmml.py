@@ -5,6 +5,8 @@ inside the hosts virtualenv)."""
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from test_openmm_pip import PAINN, in_venv, pytestmark  # noqa: F401  (same virtualenv and skip rule)
 
 
@@ -39,7 +41,6 @@ def test_every_shipped_potential_minimises_and_runs_aspirin():
     (ZBL and the network inner cutoff) and the minimiser must be able to back off from it."""
     root = Path(__file__).resolve().parents[2]
     if not all((root / "potentials" / f"{s}-fp32.safetensors").exists() for s in SIZES):
-        import pytest
         pytest.skip("no shipped potentials")
     out = in_venv({"sizes": SIZES, "pdb": str(root / "examples" / "openmm" / "aspirin.pdb")},
                   Path(__file__).with_name("pip_minimise_worker.py"))

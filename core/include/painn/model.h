@@ -47,6 +47,8 @@ struct ModelConfig {
 // The closest two atoms may be for this model (graph.h): kMinPairDistanceShielded with a repulsion
 // and a network inner cutoff, else kMinPairDistance.
 double min_pair_distance(const ModelConfig& c);
+// That bound as the error messages print it ("0.1", "0.01").
+std::string min_pair_distance_text(const ModelConfig& c);
 
 // Named sizes used across the project (all 5.0 A, Bessel basis, separate filters).
 ModelConfig preset(const std::string& name, const std::vector<int>& species);
