@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# LAMMPS with 1 and 2 MPI ranks (1 OpenMP thread each) on ~8,000 atoms of drug-like molecules:
+# LAMMPS with 1 and 2 MPI ranks (1 OpenMP thread each), and 1 rank with 2 threads, on ~8,000 atoms of drug-like molecules:
 # examples/lammps/box (27 molecules, 509 atoms) replicated 2 x 2 x 4 = 8,144 atoms, NVE, 0.5 fs,
 # pair_style painn in fp32. Prints ms per step (LAMMPS's loop time after 5 warm-up steps) for each
 # rank count and the speedup; bench/README.md records it (issue 14).
@@ -28,15 +28,19 @@ thermo 1000
 run 5
 run $STEPS
 IN
-export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 declare -A MS
-for np in 1 2; do
-  log="$TMP/log.$np"
-  mpirun --oversubscribe -np "$np" build/bin/lmp_painn -in "$TMP/in.bench" -log none -screen "$log" > /dev/null
+# ranks x OpenMP threads per rank (pair_painn takes LAMMPS's thread count: OMP_NUM_THREADS). --bind-to none:
+# OpenMPI binds each of 1-2 ranks to one core by default, which would put both threads of a rank on it.
+for cfg in 1x1 2x1 1x2; do
+  np=${cfg%x*} nt=${cfg#*x}
+  log="$TMP/log.$cfg"
+  OMP_NUM_THREADS=$nt mpirun --oversubscribe --bind-to none -x OMP_NUM_THREADS -np "$np" build/bin/lmp_painn -in "$TMP/in.bench" -log none -screen "$log" > /dev/null
   # "Loop time of T on N procs for S steps with A atoms": the last one is the timed run
   line=$(grep "^Loop time" "$log" | tail -n 1)
-  MS[$np]=$(echo "$line" | awk '{printf "%.1f", 1000 * $4 / $9}')
+  MS[$cfg]=$(echo "$line" | awk '{printf "%.1f", 1000 * $4 / $9}')
   atoms=$(echo "$line" | awk '{print $12}')
-  echo "ranks $np: ${MS[$np]} ms/step ($atoms atoms, $STEPS steps, $MODEL)"
+  echo "ranks $np x threads $nt: ${MS[$cfg]} ms/step ($atoms atoms, $STEPS steps, $MODEL)"
 done
-awk -v a="${MS[1]}" -v b="${MS[2]}" 'BEGIN { printf "speedup 2 ranks / 1 rank: %.2fx\n", a / b }'
+awk -v a="${MS[1x1]}" -v b="${MS[2x1]}" -v c="${MS[1x2]}" \
+  'BEGIN { printf "speedup 2 ranks / 1 rank: %.2fx; 2 threads / 1 thread: %.2fx\n", a / b, a / c }'
