@@ -3,6 +3,7 @@
 #include <cfloat>
 #include <cmath>
 
+#include "atom_order.h"
 #include "evaluator.h"
 #include "painn/error.h"
 
@@ -93,7 +94,22 @@ std::map<std::string, std::vector<double>> Calculator::training_gradient(
 
 Result Calculator::compute(const System& system, const Request& request) const {
   ThreadScope scope(threads_);
-  const Graph graph = build_graph(system, model_, model_.config.cutoff);
+  // Large structures are evaluated in a spatial atom order (atom_order.h). Not for training: its
+  // per-node weights and displacements are given in the caller's order of the kept state.
+  std::vector<int> order;
+  if (!request.keep_for_training && !request.parameter_gradient)
+    order = spatial_order(system, 0.5 * model_.config.cutoff);
+  Graph graph;
+  if (order.empty()) {
+    graph = build_graph(system, model_, model_.config.cutoff);
+  } else {
+    try {
+      graph = build_graph(permuted(system, order), model_, model_.config.cutoff);
+    } catch (const Error&) {
+      build_graph(system, model_, model_.config.cutoff);  // the same error, naming the caller's atoms
+      throw;
+    }
+  }
   if (graph.n_nodes == 0) {  // no atoms: nothing to evaluate (energy 0)
     Result empty;
     return empty;
@@ -101,6 +117,7 @@ Result Calculator::compute(const System& system, const Request& request) const {
   Request req = request;
   req.edge_gradients = false;
   Result r = impl_->compute(graph, req, nullptr);
+  if (!order.empty()) restore_order(r, order);
   check_finite(r, model_, precision_);
   return r;
 }

@@ -63,6 +63,9 @@ class Calculator {
 
   // Self-contained: builds the neighbour list (cell list, periodic images) and evaluates.
   // Throws painn::Error on NaN/Inf positions, unknown elements, coincident atoms, bad cells.
+  // From 512 atoms on (and not for training requests) the atoms are evaluated in a spatial
+  // (Morton) order for cache locality; results and messages use the caller's order.
+  // fp64 results equal the given order's to rounding (summation order), not bitwise.
   Result compute(const System& system, const Request& request = {}) const;
 
   // Host-provided graph (local + ghost nodes) with an optional ghost exchange.
