@@ -14,6 +14,7 @@ Usage: active_learning.py MOLECULES.extxyz MODEL_A MODEL_B -o OUT.extxyz [--temp
        [--ps 2] [--every 40] [--select 2000] [--per-molecule 4] [--round 1] [--threads 2]
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -21,12 +22,22 @@ import tempfile
 from pathlib import Path
 
 import ase
+import ase.data
 import ase.io
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "training" / "potentials"))
 import md_stability  # noqa: E402
+
+
+def pair_coeff_elements(painn, model):
+    """pair_coeff's element per LAMMPS type (md_stability.SPECIES): NULL for an element the model
+    lacks (no atom of it may then be present; LAMMPS says so if one is)."""
+    info = json.loads(subprocess.run([painn, "info", str(model), "--json"], check=True, capture_output=True,
+                                     text=True).stdout)
+    have = {ase.data.chemical_symbols[z] for z in info["species"]}
+    return " ".join(e if e in have else "NULL" for e in md_stability.SPECIES)
 
 
 def main():
@@ -52,7 +63,7 @@ def main():
         md_stability.lammps_io.write_data(Path(d) / "box.data", box, md_stability.SPECIES)
         steps = int(round(a.ps / 0.0005))
         text = md_stability.INPUT.format(data=Path(d) / "box.data", model=Path(a.model_a).resolve(),
-                                         species=" ".join(md_stability.SPECIES), seed=a.seed, check=a.every,
+                                         species=pair_coeff_elements(a.painn, a.model_a), seed=a.seed, check=a.every,
                                          langevin_steps=steps, nve="")
         text = text.replace("velocity all create 300.0", f"velocity all create {a.temperature}")
         text = text.replace("fix thermostat all langevin 300.0 300.0", f"fix thermostat all langevin {a.temperature} {a.temperature}")

@@ -65,3 +65,47 @@ def test_five_sizes_trained_with_repulsion(pipeline):
         subprocess.run([PAINN, "eval", str(model), str(test), "-o", str(out)], check=True, capture_output=True)
         pred = ase.io.read(out, ":")
         assert all(np.isfinite(p.get_potential_energy()) and np.isfinite(p.get_forces()).all() for p in pred)
+
+
+def test_active_round_selects_disagreement_and_adds_contacts(pipeline):
+    """training/dataset/active_round.sh on the quick data with two of the quick students: the
+    selected frames are those where the students' forces differ most (checked against painn eval
+    of both), the contact frames' closest intermolecular pair is the contact, and the round's
+    labelled training frames are appended to the data set's."""
+    out = pipeline / "al"
+    env = {**os.environ, "TEACHER": "ani1x", "PY": sys.executable, "N_OLD": "3", "N_NEW": "0", "PS": "0.05",
+           "SELECT": "6", "PER_MOL": "2", "CONTACTS": "8", "THREADS": "1"}
+    a, b = pipeline / "work/ultratiny.safetensors", pipeline / "work/tiny.safetensors"
+    subprocess.run([str(ROOT / "training/dataset/active_round.sh"), str(pipeline / "data"), str(out), str(a), str(b)],
+                   check=True, env=env)
+    chosen = ase.io.read(out / "al_frames.extxyz", ":")
+    assert 0 < len(chosen) <= 6
+    dis = [f.info["al_disagreement"] for f in chosen]
+    assert dis == sorted(dis, reverse=True)
+    names = [f.info["molecule"] for f in chosen]
+    assert max(names.count(n) for n in names) <= 2
+    for frame in chosen[:2]:
+        frame.info, frame.calc = {}, None
+    ase.io.write(out / "check.extxyz", chosen[:2], format="extxyz")
+    forces = []
+    for model in (a, b):
+        subprocess.run([PAINN, "eval", str(model), str(out / "check.extxyz"), "-o", str(out / "check_out.extxyz"),
+                        "--precision", "fp64"], check=True, capture_output=True)
+        forces.append([f.get_forces() for f in ase.io.read(out / "check_out.extxyz", ":")])
+    for k in range(len(chosen[:2])):
+        expect = np.linalg.norm(forces[0][k] - forces[1][k], axis=1).max()
+        assert abs(expect - dis[k]) <= 1e-6 * max(1.0, expect)
+
+    contacts = ase.io.read(out / "contacts.extxyz", ":")
+    assert len(contacts) == 8
+    for c in contacts:
+        n = c.info["contact_atoms_a"]
+        d = np.linalg.norm(c.positions[:n, None, :] - c.positions[None, n:, :], axis=-1)
+        assert 0.75 <= c.info["contact_distance"] <= 1.6
+        assert abs(d.min() - c.info["contact_distance"]) < 1e-9
+
+    base = ase.io.read(pipeline / "data/train.extxyz", ":")
+    added = ase.io.read(out / "train.extxyz", ":")
+    merged = ase.io.read(out / "train_plus_al.extxyz", ":")
+    assert len(added) > 0 and len(merged) == len(base) + len(added)
+    assert all(f.info["teacher"] == "ANI-1x" for f in added)

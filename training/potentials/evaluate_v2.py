@@ -20,7 +20,8 @@ teacher speed (bench/teacher_speed.py --json) results.
 
 Usage: evaluate_v2.py POTENTIALS_DIR DATA_DIR [--work DIR (direct-route students)]
          [--md MD.json ...] [--teacher-speed SPEED.json] [--sizes current ...] [--update]
-  (--update with --sizes: re-measure those sizes only, keeping the other entries of cards.json)
+  (--update with --sizes: re-measure those sizes only, keeping the other entries of cards.json;
+   --speed-only: re-measure only the speed columns of the existing cards, in one run)
   -> POTENTIALS_DIR/cards.json, test_subset.extxyz (40 test configurations, for the card test),
      accuracy_size_speed.png, and the README tables on stdout."""
 import argparse
@@ -127,8 +128,22 @@ def main():
     p.add_argument("--sizes", nargs="*", default=SIZES)
     p.add_argument("--update", action="store_true",
                    help="keep cards.json's entries of the other sizes and MD runs (re-measure some sizes only)")
+    p.add_argument("--speed-only", action="store_true",
+                   help="re-measure only the speed columns of cards.json's fp32-compute entries of --sizes, in one run "
+                        "(run it on an otherwise idle machine)")
     a = p.parse_args()
     pot = a.potentials
+    if a.speed_only:
+        cards = json.loads((pot / "cards.json").read_text())
+        with tempfile.TemporaryDirectory() as tmp:
+            for card in cards["models"]:
+                if card["compute"] == "fp32" and card["size"] in a.sizes and card.get("route") != "direct":
+                    card["speed"] = speed(pot / card["file"], tmp)
+                    print(card["file"], json.dumps(card["speed"]), file=sys.stderr, flush=True)
+        (pot / "cards.json").write_text(json.dumps(cards, indent=1))
+        print_tables(cards)
+        plot(cards, pot / "accuracy_size_speed.png")
+        return
     subset = pot / "test_subset.extxyz"
     ase.io.write(subset, ase.io.read(a.data / "test.extxyz", f":{SUBSET}"), format="extxyz")
     sets = {name: Frames(a.data / f"{name}.extxyz") for name in SETS}
