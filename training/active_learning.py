@@ -31,13 +31,13 @@ sys.path.insert(0, str(ROOT / "training" / "potentials"))
 import md_stability  # noqa: E402
 
 
-def pair_coeff_elements(painn, model):
-    """pair_coeff's element per LAMMPS type (md_stability.SPECIES): NULL for an element the model
-    lacks (no atom of it may then be present; LAMMPS says so if one is)."""
+def model_elements(painn, model):
+    """The elements of md_stability.SPECIES that the model knows, in that order: the LAMMPS types
+    of the box (pair_painn refuses NULL types outside pair_style hybrid)."""
     info = json.loads(subprocess.run([painn, "info", str(model), "--json"], check=True, capture_output=True,
                                      text=True).stdout)
     have = {ase.data.chemical_symbols[z] for z in info["species"]}
-    return " ".join(e if e in have else "NULL" for e in md_stability.SPECIES)
+    return [e for e in md_stability.SPECIES if e in have]
 
 
 def main():
@@ -60,10 +60,14 @@ def main():
     mols = ase.io.read(a.molecules, ":")
     box, owner = md_stability.spread_apart(mols)
     with tempfile.TemporaryDirectory() as d:
-        md_stability.lammps_io.write_data(Path(d) / "box.data", box, md_stability.SPECIES)
+        elements = model_elements(a.painn, a.model_a)
+        missing = sorted(set(box.get_chemical_symbols()) - set(elements))
+        if missing:
+            sys.exit(f"active_learning: {a.model_a} does not know {', '.join(missing)}, which the molecules contain")
+        md_stability.lammps_io.write_data(Path(d) / "box.data", box, elements)
         steps = int(round(a.ps / 0.0005))
         text = md_stability.INPUT.format(data=Path(d) / "box.data", model=Path(a.model_a).resolve(),
-                                         species=pair_coeff_elements(a.painn, a.model_a), seed=a.seed, check=a.every,
+                                         species=" ".join(elements), seed=a.seed, check=a.every,
                                          langevin_steps=steps, nve="")
         text = text.replace("velocity all create 300.0", f"velocity all create {a.temperature}")
         text = text.replace("fix thermostat all langevin 300.0 300.0", f"fix thermostat all langevin {a.temperature} {a.temperature}")
@@ -71,8 +75,12 @@ def main():
         r = subprocess.run([a.lmp, "-in", "in.al", "-log", "log", "-screen", "none"], cwd=d,
                            env={**os.environ, "OMP_NUM_THREADS": str(a.threads)}, capture_output=True, text=True)
         if r.returncode != 0:
-            print(f"active_learning: LAMMPS stopped early ({(r.stderr or r.stdout)[-200:]}); using the frames it wrote",
-                  file=sys.stderr)
+            log = Path(d) / "log"
+            errors = [x for x in (log.read_text().split("\n") if log.exists() else []) if x.startswith("ERROR")]
+            why = errors[-1] if errors else (r.stderr or r.stdout)[-300:]
+            if not (Path(d) / "traj.dump").exists():
+                sys.exit(f"active_learning: LAMMPS failed before writing a frame: {why}")
+            print(f"active_learning: LAMMPS stopped early ({why}); using the frames it wrote", file=sys.stderr)
         frames = []
         for k, pos in enumerate(md_stability.read_dump_frames(Path(d) / "traj.dump")):
             if k == 0 or len(pos) != len(box):

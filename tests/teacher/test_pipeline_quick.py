@@ -102,7 +102,7 @@ def test_active_round_selects_disagreement_and_adds_contacts(pipeline):
         n = c.info["contact_atoms_a"]
         d = np.linalg.norm(c.positions[:n, None, :] - c.positions[None, n:, :], axis=-1)
         assert 0.75 <= c.info["contact_distance"] <= 1.6
-        assert abs(d.min() - c.info["contact_distance"]) < 1e-9
+        assert abs(d.min() - c.info["contact_distance"]) < 1e-6  # extxyz keeps 8 decimals
 
     base = ase.io.read(pipeline / "data/train.extxyz", ":")
     added = ase.io.read(out / "train.extxyz", ":")

@@ -48,11 +48,12 @@ def compression_frames(mols, pairs, points):
     return frames
 
 
-def contact_frames(mols, n_contacts, points, seed=0):
+def contact_frames(mols, n_contacts, points, seed=0, distances=None):
     """Two molecules pushed together head-on: along a random direction u, the outermost atom of A
-    (along u) meets the outermost atom of B (along -u), from 1.0 A down to CLOSEST. No other pair
-    comes closer than that contact."""
+    (along u) meets the outermost atom of B (along -u), from 1.0 A down to CLOSEST in `points`
+    steps (or at the given distances). No other pair comes closer than that contact."""
     rng = np.random.default_rng(seed)
+    grid = np.linspace(1.0, CLOSEST, points) if distances is None else distances
     frames = []
     for _ in range(n_contacts):
         a, b = (mols[k].copy() for k in rng.integers(len(mols), size=2))
@@ -61,7 +62,7 @@ def contact_frames(mols, n_contacts, points, seed=0):
         a.positions -= a.positions.mean(0)
         b.positions -= b.positions.mean(0)
         i, j = np.argmax(a.positions @ u), np.argmin(b.positions @ u)
-        for r in np.linspace(1.0, CLOSEST, points):
+        for r in grid:
             moved = b.copy()
             moved.positions += a.positions[i] - b.positions[j] + u * r
             frames.append(a + moved)

@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """Where can ANI-2x label intermolecular contacts? Two molecules of tests/potentials/unseen_molecules
-are pushed together head-on (the outermost atom of A along a random direction meets the outermost
-atom of B, as in training/potentials/short_range.py) from 2.0 down to 0.6 A; for each contact the
-teacher's energy relative to 2.0 A, its ensemble energy spread, and the largest per-atom force
+are pushed together head-on (training/potentials/short_range.py's contacts) from 2.0 down to
+0.6 A; for each contact the teacher's energy relative to 2.0 A, its ensemble energy spread, and the largest per-atom force
 spread are printed. potentials/README.md ("Short range") quotes the result.
 
 Usage: .venv-teacher/bin/python training/teacher/scan_contacts.py [--contacts 12] [--seed 0]"""
@@ -15,6 +14,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "training" / "teacher"))
+sys.path.insert(0, str(ROOT / "training" / "potentials"))
+import short_range  # noqa: E402
 from teacher_ani import AniEnsembleCalculator  # noqa: E402
 
 GRID = np.array([2.0, 1.6, 1.4, 1.2, 1.1, 1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6])
@@ -25,21 +26,15 @@ def main():
     p.add_argument("--contacts", type=int, default=12)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
-    mols = ase.io.read(ROOT / "tests/potentials/unseen_molecules.extxyz", ":")
-    rng = np.random.default_rng(a.seed)
-    frames, kinds = [], []
-    for _ in range(a.contacts):
-        x, y = (mols[k].copy() for k in rng.integers(len(mols), size=2))
-        u = rng.normal(size=3)
-        u /= np.linalg.norm(u)
-        x.positions -= x.positions.mean(0)
-        y.positions -= y.positions.mean(0)
-        i, j = np.argmax(x.positions @ u), np.argmin(y.positions @ u)
-        kinds.append(x.get_chemical_symbols()[i] + "..." + y.get_chemical_symbols()[j])
-        for r in GRID:
-            m = y.copy()
-            m.positions += x.positions[i] - y.positions[j] + u * r
-            frames.append(x + m)
+    mols = ase.io.read(short_range.UNSEEN, ":")
+    frames = short_range.contact_frames(mols, a.contacts, len(GRID), seed=a.seed, distances=GRID)
+    kinds = []
+    for k in range(a.contacts):  # the contact: the closest pair of the scan's last (closest) frame
+        f = frames[(k + 1) * len(GRID) - 1]
+        d = f.get_all_distances()
+        np.fill_diagonal(d, np.inf)
+        i, j = np.unravel_index(np.argmin(d), d.shape)
+        kinds.append("...".join(sorted([f.get_chemical_symbols()[i], f.get_chemical_symbols()[j]])))
     res = AniEnsembleCalculator("ani2x", threads=1).calculate_batch(frames)
     shape = (a.contacts, len(GRID))
     e = np.array([r[0] for r in res]).reshape(shape)
