@@ -12,6 +12,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAINN_BUILD_LAMMPS=
 cmake --build build-asan -j"${JOBS:-2}" --target painn painn_core_tests
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/sanitizers/lsan.supp}  # third-party leaks only
 cd build-asan
 # C++ tests, and the CLI-driving Python tests (oracle comparison, trainer, shipped potentials, hostile input).
 ctest --output-on-failure -j"${JOBS:-2}" -E "oracle_self_tests|lammps|openmm" "$@"
