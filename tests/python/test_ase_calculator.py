@@ -94,19 +94,21 @@ def test_ase_optimisation_converges(model):
 
 
 def test_vibrations_of_relaxed_water(model, tmp_path):
-    """ase.vibrations on the calculator: three real modes (bend ~1.6e3, stretches ~3.9e3-4.1e3
-    cm^-1 for this potential) and six near-zero ones (translations, rotations). ASE does not
-    project those six out of its finite-difference Hessian, so they carry its truncation error
-    (third derivatives times delta^2): with the 2-point stencil that reached 58i cm^-1 for the
-    energy-fine-tuned compact, with the 4-point one 14 cm^-1; a wrong force would put them in the
-    hundreds."""
+    """ase.vibrations on the calculator: three real modes (bend ~1.2e3-2.0e3, stretches ~3.4e3-4.5e3
+    cm^-1 for the shipped potentials) and six near-zero ones (translations, rotations). ASE does not
+    project those six out of its finite-difference Hessian, so they carry its errors: with the
+    4-point stencil at delta 0.001-0.005 A the five shipped fp32 files give 2-62 cm^-1 (fourth
+    session), not monotonic in delta for compact, current and efficient, so part of it is not
+    truncation error but roughness of those potentials at water's geometry, at the 1e-4 level of
+    the Hessian (57 cm^-1 is 0.012 eV/A^2 against 86 eV/A^2 for the stretch; an open question in
+    potentials/README.md). A force that is not the energy's gradient would put them in the hundreds."""
     atoms = g2_molecule("H2O")
     atoms.calc = PaiNNCalculator(model, precision="fp64", threads=1)
     assert BFGS(atoms, logfile=None).run(fmax=1e-4, steps=200)
     vib = Vibrations(atoms, name=str(tmp_path / "vib"), delta=0.005, nfree=4)
     vib.run()
     f = vib.get_frequencies()
-    assert np.all(np.abs(f[:6]) < 50), f
+    assert np.all(np.abs(f[:6]) < 100), f
     assert np.all(np.isreal(f[6:])) and np.all((1000 < f[6:].real) & (f[6:].real < 4500)), f
 
 
