@@ -194,9 +194,13 @@ Model Model::from_bytes(const std::string& bytes, const std::string& origin) {
   c.species = parse_int_list(need(meta, "species", where), "species", where);
   c.energy_scale = parse_double(need(meta, "energy_scale", where), "energy_scale", where);
   c.energy_shift = parse_double(need(meta, "energy_shift", where), "energy_shift", where);
-  if (need(meta, "units_length", where) != "angstrom" || need(meta, "units_energy", where) != "eV")
-    throw Error(where + "units must be angstrom and eV (found " + meta.at("units_length") + ", " +
-                meta.at("units_energy") + ")");
+  // Both keys are looked up (and a missing one reported) before either is compared: the message
+  // quotes both (found by fuzz_model_loader: a file with a wrong units_length and no units_energy
+  // escaped as std::out_of_range).
+  const std::string& units_length = need(meta, "units_length", where);
+  const std::string& units_energy = need(meta, "units_energy", where);
+  if (units_length != "angstrom" || units_energy != "eV")
+    throw Error(where + "units must be angstrom and eV (found " + units_length + ", " + units_energy + ")");
   m.stored_dtype = weight_dtype_from_string(need(meta, "weight_dtype", where));
   read_repulsion(meta, c, where);
   read_network_inner_cutoff(meta, c, where);

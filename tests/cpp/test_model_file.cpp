@@ -95,6 +95,13 @@ TEST(ModelFileErrors, Metadata) {
   expect_load_error(edited([](SafetensorsFile& f) { f.metadata["cutoff"] = "-1"; }), "cutoff");
   expect_load_error(edited([](SafetensorsFile& f) { f.metadata["radial_basis"] = "chebyshev"; }), "radial_basis");
   expect_load_error(edited([](SafetensorsFile& f) { f.metadata["units_energy"] = "kcal/mol"; }), "units");
+  // Found by fuzz_model_loader (3 Dec 2026): a wrong units_length with units_energy missing escaped
+  // as std::out_of_range from the message's map lookup instead of a painn::Error.
+  expect_load_error(edited([](SafetensorsFile& f) {
+                      f.metadata["units_length"] = "bohr";
+                      f.metadata.erase("units_energy");
+                    }),
+                    "'units_energy' is missing");
   expect_load_error(edited([](SafetensorsFile& f) { f.metadata["species"] = "[1,6,7,250]"; }), "out of range");
   expect_load_error(edited([](SafetensorsFile& f) { f.metadata["species"] = "[1,6,6,8]"; }), "listed twice");
   expect_load_error(edited([](SafetensorsFile& f) { f.metadata["species"] = "H C N O"; }), "not a JSON list");
