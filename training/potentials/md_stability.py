@@ -10,6 +10,7 @@ The NVE leg's total-energy drift (meV/atom/ps, linear fit) and spread are report
 
 Usage: md_stability.py MOLECULES.extxyz MODEL.safetensors [MODEL ...] [--ps 1] [--nve-ps 0]
        [--molecules N] [--check 100] [--threads 1] [--json OUT.json] [--lmp build/bin/lmp_painn]
+       [--one-per-molecule]
 Exit status 1 when any model fails; the table goes to stdout.
 """
 import argparse
@@ -122,6 +123,18 @@ def min_distance(pos):
     return float(d[:, 1].min())
 
 
+def lowest_energy_frame_per_molecule(frames):
+    """One starting geometry per molecule of a labelled data set: the frame of lowest energy, in
+    the order the molecules first appear (thermal and bond-distorted frames share a molecule)."""
+    best = {}
+    for f in frames:
+        name = f.info["molecule"]
+        e = f.info.get("energy", f.calc.get_potential_energy() if f.calc else 0.0)
+        if name not in best or e < best[name][0]:
+            best[name] = (e, f)
+    return [f for _, f in best.values()]
+
+
 def run_model(model, box, owner, a, workdir):
     data = Path(workdir) / "box.data"
     lammps_io.write_data(data, box, SPECIES)
@@ -179,10 +192,15 @@ def main():
     p.add_argument("--check", type=int, default=100)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=4928459)
+    p.add_argument("--one-per-molecule", action="store_true",
+                   help="MOLECULES is a labelled data set (e.g. test_unseen.extxyz): start each molecule "
+                        "(info key 'molecule') from its lowest-energy frame")
     p.add_argument("--json")
     p.add_argument("--lmp", default=str(ROOT / "build" / "bin" / "lmp_painn"))
     a = p.parse_args()
     mols = ase.io.read(a.molecules, ":")
+    if a.one_per_molecule:
+        mols = lowest_energy_frame_per_molecule(mols)
     if a.n:
         mols = mols[:a.n]
     box, owner = spread_apart(mols)
