@@ -1,5 +1,6 @@
 """End-to-end checks of `painn label` and `painn train` through the CLI (Debian python3 + ASE)."""
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -114,6 +115,38 @@ def test_resume_gives_identical_weights(tmp_path, labelled):
     b = (tmp_path / "b.safetensors.ckpt" / "model.safetensors").read_bytes()
     assert a == b
     assert len(read_csv(tmp_path / "b.safetensors.csv")) == 4
+
+
+def provenance(path):
+    """The model file's provenance (safetensors header metadata), as a dict of strings."""
+    raw = Path(path).read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    return json.loads(json.loads(raw[8:8 + n])["__metadata__"]["provenance"])
+
+
+def test_resume_on_other_data_records_every_leg(tmp_path, labelled):
+    """A run resumed on other data (as after an active-learning round) names the data it used last,
+    and lists the earlier leg's data and settings; a plain resume lists nothing."""
+    more = tmp_path / "more.extxyz"
+    ase.io.write(more, ase.io.read(labelled, ":") + ase.io.read(labelled, ":6"), format="extxyz")
+    common = ["--preset", "ultratiny", "--batch", "8", "--threads", "2", "--quiet", "--seed", "5"]
+    out = tmp_path / "m.safetensors"
+    run("train", labelled, "-o", out, *common, "--epochs", "4", "--stop-after", "1")
+    run("train", labelled, "-o", out, *common, "--epochs", "4", "--stop-after", "1", "--resume")
+    plain = provenance(out)
+    assert json.loads(plain["data_files"]) == [str(labelled)] and "earlier_legs" not in plain
+    run("train", more, "-o", out, *common, "--epochs", "3", "--resume")
+    p = provenance(out)
+    assert json.loads(p["data_files"]) == [str(more)]
+    assert p["data_fnv1a64"] != plain["data_fnv1a64"]
+    assert json.loads(p["hyperparameters"])["epochs"] == 3
+    assert p["train_structures"] != plain["train_structures"]
+    legs = json.loads(p["earlier_legs"])
+    assert len(legs) == 1 and legs[0]["until_epoch"] == 2
+    assert json.loads(legs[0]["data_files"]) == [str(labelled)]
+    assert legs[0]["data_fnv1a64"] == plain["data_fnv1a64"]
+    assert json.loads(legs[0]["hyperparameters"])["epochs"] == 4
+    assert p["epochs"] == "3"
 
 
 def test_training_data_errors(tmp_path):

@@ -125,6 +125,28 @@ bool load_checkpoint(OptimizerState& st, const std::string& dir, Model& best) {
   return true;
 }
 
+// JSON list of the data and settings of the legs before a resume, oldest first: the
+// checkpoint's own list, plus the leg that wrote the checkpoint when its data or settings differ
+// from this run's. Empty when nothing changed (a plain resume).
+std::string earlier_legs(const std::map<std::string, std::string>& checkpoint,
+                         const std::map<std::string, std::string>& now, int epochs_done) {
+  auto get = [](const std::map<std::string, std::string>& p, const char* key) {
+    const auto it = p.find(key);
+    return it == p.end() ? std::string() : it->second;
+  };
+  nlohmann::json legs = nlohmann::json::array();
+  if (const std::string old = get(checkpoint, "earlier_legs"); !old.empty()) legs = nlohmann::json::parse(old);
+  const bool changed = get(checkpoint, "data_fnv1a64") != get(now, "data_fnv1a64") ||
+                       get(checkpoint, "data_files") != get(now, "data_files") ||
+                       get(checkpoint, "hyperparameters") != get(now, "hyperparameters");
+  if (changed)
+    legs.push_back({{"until_epoch", epochs_done},
+                    {"data_files", get(checkpoint, "data_files")},
+                    {"data_fnv1a64", get(checkpoint, "data_fnv1a64")},
+                    {"hyperparameters", get(checkpoint, "hyperparameters")}});
+  return legs.empty() ? std::string() : legs.dump();
+}
+
 std::vector<Calculator> make_calculators(const Model& m, Precision p, int n) {
   std::vector<Calculator> c;
   for (int k = 0; k < n; ++k) c.emplace_back(m, p, 1);
@@ -262,6 +284,14 @@ TrainSummary train(const TrainOptions& o) {
   const std::string ckpt = o.output + ".ckpt";
   if (o.resume && load_checkpoint(st, ckpt, best)) {
     if (o.progress) std::fprintf(stderr, "resuming from %s after epoch %d\n", ckpt.c_str(), st.epoch);
+    // The checkpoint's models carry the provenance of the run that wrote them. A resumed run may
+    // use other data or settings (e.g. more data after an active-learning round): the file must
+    // name what this run uses, and list what the earlier legs used.
+    const std::string legs = earlier_legs(best.provenance, model.provenance, st.epoch);
+    for (Model* m : {&st.model, &st.ema, &best}) {
+      m->provenance = model.provenance;
+      if (!legs.empty()) m->provenance["earlier_legs"] = legs;
+    }
   }
 
   const std::string csv_path = o.log_csv.empty() ? o.output + ".csv" : o.log_csv;
