@@ -20,22 +20,20 @@ contact_pair (the two elements), contact_atoms_a (A's atoms come first).
 """
 import argparse
 import sys
+from pathlib import Path
 
 import ase
 import ase.io
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "potentials"))
+import short_range  # noqa: E402
+
 
 def contact_frame(a, b, u, r):
-    """A and B (centred copies) with the contact of their outermost atoms along u at distance r;
-    None when another A-B pair would be closer than r."""
-    # Bare copies: the input's labels and per-atom arrays belong to the single molecules.
-    a = ase.Atoms(numbers=a.numbers, positions=a.positions)
-    b = ase.Atoms(numbers=b.numbers, positions=b.positions)
-    a.positions -= a.positions.mean(0)
-    b.positions -= b.positions.mean(0)
-    i, j = int(np.argmax(a.positions @ u)), int(np.argmin(b.positions @ u))
-    b.positions += a.positions[i] - b.positions[j] + u * r
+    """A and B with the contact of their outermost atoms along u at distance r (the same head-on
+    placement as the shipped-potentials contact scans); None when another A-B pair is as close."""
+    a, b, i, j = short_range.head_on(a, b, u, r)
     d = np.linalg.norm(a.positions[:, None, :] - b.positions[None, :, :], axis=-1)
     if d.min() < r * (1 - 1e-9):
         return None

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import ase
 import ase.io
 import numpy as np
 from ase.data import covalent_radii
@@ -48,24 +49,30 @@ def compression_frames(mols, pairs, points):
     return frames
 
 
+def head_on(a, b, u, r):
+    """Bare, centred copies of molecules A and B, B moved so that A's outermost atom along u (i)
+    and B's outermost atom along -u (j) are r apart along u. Returns (A, B, i, j). No other A-B
+    pair is closer than r: their separation along u alone is at least r."""
+    a = ase.Atoms(numbers=a.numbers, positions=a.positions - a.positions.mean(0))
+    b = ase.Atoms(numbers=b.numbers, positions=b.positions - b.positions.mean(0))
+    i, j = int(np.argmax(a.positions @ u)), int(np.argmin(b.positions @ u))
+    b.positions += a.positions[i] - b.positions[j] + u * r
+    return a, b, i, j
+
+
 def contact_frames(mols, n_contacts, points, seed=0, distances=None):
-    """Two molecules pushed together head-on: along a random direction u, the outermost atom of A
-    (along u) meets the outermost atom of B (along -u), from 1.0 A down to CLOSEST in `points`
-    steps (or at the given distances). No other pair comes closer than that contact."""
+    """Two molecules pushed together head-on (head_on), along a random direction u, from 1.0 A
+    down to CLOSEST in `points` steps (or at the given distances)."""
     rng = np.random.default_rng(seed)
     grid = np.linspace(1.0, CLOSEST, points) if distances is None else distances
     frames = []
     for _ in range(n_contacts):
-        a, b = (mols[k].copy() for k in rng.integers(len(mols), size=2))
+        a, b = (mols[k] for k in rng.integers(len(mols), size=2))
         u = rng.normal(size=3)
         u /= np.linalg.norm(u)
-        a.positions -= a.positions.mean(0)
-        b.positions -= b.positions.mean(0)
-        i, j = np.argmax(a.positions @ u), np.argmin(b.positions @ u)
         for r in grid:
-            moved = b.copy()
-            moved.positions += a.positions[i] - b.positions[j] + u * r
-            frames.append(a + moved)
+            placed_a, placed_b, _, _ = head_on(a, b, u, r)
+            frames.append(placed_a + placed_b)
     return frames
 
 
