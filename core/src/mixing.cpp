@@ -8,11 +8,6 @@
 
 namespace painn {
 
-namespace {
-// eps inside the norm keeps its gradient V / n finite where V = 0 (every atom at layer 0).
-constexpr double kNormEps = 1e-8;
-}  // namespace
-
 template <typename T>
 void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, MixingCache<T>& cache,
                     BlockScratch<T>& scratch, bool keep_inputs) {
@@ -26,6 +21,10 @@ void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, Mix
   }
   cache.vu.noalias() = mu.topRows(3 * n) * w.vector_mix.transpose();
   cache.norm.resize(n, H);
+  // eps keeps the norm's gradient V / n finite where V = 0 (every atom at layer 0), and its size
+  // decides how round the norm is there (ModelConfig::vector_norm_epsilon). The reverse and
+  // tangent passes read n from the cache, so it appears only here.
+  const T eps = static_cast<T>(w.norm_epsilon);
   Mat<T>& ctx = scratch.ctx;
   ctx.resize(n, 2 * H);
 #pragma omp parallel for schedule(static)
@@ -33,7 +32,7 @@ void mixing_forward(const MixingWeights<T>& w, int n, Mat<T>& q, Mat<T>& mu, Mix
 #pragma omp simd
     for (int h = 0; h < H; ++h) {
       const T v0 = cache.vu(3 * i, h), v1 = cache.vu(3 * i + 1, h), v2 = cache.vu(3 * i + 2, h);
-      cache.norm(i, h) = std::sqrt(v0 * v0 + v1 * v1 + v2 * v2 + T(kNormEps));
+      cache.norm(i, h) = std::sqrt(v0 * v0 + v1 * v1 + v2 * v2 + eps);
     }
   }
   if (n > 0) {  // a block of an empty matrix offsets a null pointer (UBSan; found by fuzz_compute)

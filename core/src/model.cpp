@@ -188,6 +188,10 @@ void Model::validate(bool config_only) const {
     throw Error("model: energy_scale/energy_shift is not finite");
   if (c.repulsion == Repulsion::zbl) validate_repulsion(c);
   validate_network_inner_cutoff(c);
+  // Section 10. Above 1 the norm would no longer be close to |V| for typical features (0.1-10).
+  if (!std::isfinite(c.vector_norm_epsilon) || !(c.vector_norm_epsilon > 0.0) || c.vector_norm_epsilon > 1.0)
+    throw Error("model: vector_norm_epsilon = " + std::to_string(c.vector_norm_epsilon) +
+                " must be in (0, 1]");
   if (config_only) return;
   const auto expected = expected_tensors(c);
   for (const auto& [name, shape] : expected) {

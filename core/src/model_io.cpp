@@ -204,6 +204,8 @@ Model Model::from_bytes(const std::string& bytes, const std::string& origin) {
   m.stored_dtype = weight_dtype_from_string(need(meta, "weight_dtype", where));
   read_repulsion(meta, c, where);
   read_network_inner_cutoff(meta, c, where);
+  if (auto e = meta.find("vector_norm_epsilon"); e != meta.end())  // section 10; absent: 1e-8
+    c.vector_norm_epsilon = parse_double(e->second, "vector_norm_epsilon", where);
   if (auto p = meta.find("provenance"); p != meta.end()) {
     const nlohmann::json j = parse_json_strict(p->second, where + "metadata 'provenance'");
     if (!j.is_object()) throw Error(where + "metadata 'provenance' is not a JSON object");
@@ -312,6 +314,8 @@ std::string Model::to_bytes(WeightDtype dtype) const {
     meta["network_inner_cutoff"] = format_double(c.network_inner_cutoff);
     meta["network_inner_width"] = format_double(c.network_inner_width);
   }
+  if (c.vector_norm_epsilon != ModelConfig::kDefaultVectorNormEpsilon)  // default: left out, as before
+    meta["vector_norm_epsilon"] = format_double(c.vector_norm_epsilon);
   nlohmann::json prov = nlohmann::json::object();
   for (const auto& [k, v] : provenance) prov[k] = v;
   meta["provenance"] = prov.dump();

@@ -44,7 +44,7 @@ Network<T>::Network(const Model& model) {
                            filter.middleRows(f * H3, H3), filter_bias.segment(f * H3, H3)});
     const std::string mx = "mixing." + std::to_string(l);
     mixing.push_back({matrix<T>(model.params.at(mx + ".vector_mix.weight")), dense<T>(model, mx + ".context1"),
-                      dense<T>(model, mx + ".context2")});
+                      dense<T>(model, mx + ".context2"), c.vector_norm_epsilon});
   }
   for (size_t k = 0; k <= c.head_hidden.size(); ++k) head.push_back(dense<T>(model, "head." + std::to_string(k)));
 }

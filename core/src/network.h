@@ -36,6 +36,7 @@ struct MixingWeights {
   Mat<T> vector_mix;  // [2H, H]: mu -> [V, U]
   Dense<T> context1;  // 2H -> H, SiLU after
   Dense<T> context2;  // H -> 3H: [a, b, c]
+  double norm_epsilon = ModelConfig::kDefaultVectorNormEpsilon;  // n = sqrt(|V|^2 + norm_epsilon)
 };
 
 template <typename T>

@@ -156,6 +156,10 @@ def parse_config(meta, path="model"):
         raise ValueError(f"{path}: the gaussian basis needs rbf >= 2 (width rc/(R-1))")
     cfg.update(parse_repulsion(meta, cfg, path))
     cfg.update(parse_network_inner_cutoff(meta, cfg, path))
+    eps = float(meta.get("vector_norm_epsilon", "1e-8"))  # spec section 10
+    if not (math.isfinite(eps) and 0 < eps <= 1):
+        raise ValueError(f"{path}: vector_norm_epsilon {eps} is not in (0, 1]")
+    cfg["vector_norm_epsilon"] = eps
     return cfg
 
 
@@ -286,6 +290,8 @@ def write_model(path, config, tensors, dtype="fp32", provenance=None, metadata_o
     if config.get("network_inner_width", 0.0) > 0:
         meta["network_inner_cutoff"] = format(float(config["network_inner_cutoff"]), ".17g")
         meta["network_inner_width"] = format(float(config["network_inner_width"]), ".17g")
+    if config.get("vector_norm_epsilon", 1e-8) != 1e-8:
+        meta["vector_norm_epsilon"] = format(float(config["vector_norm_epsilon"]), ".17g")
     meta.update(metadata_overrides or {})
     shapes = expected_shapes(config)
     blobs = {}
@@ -426,12 +432,13 @@ def interaction(cfg, p, l, q, mu, W, i, j, u):
 
 
 def mixing(cfg, p, l, q, mu):
-    """Spec 4, mixing l: [V, U] = vector_mix(mu) per Cartesian component; n = sqrt(sum_xyz V^2 + 1e-8);
+    """Spec 4, mixing l: [V, U] = vector_mix(mu) per Cartesian component; n = sqrt(sum_xyz V^2 + eps)
+    (eps: spec section 10, 1e-8 unless the file says otherwise);
     [a, b, c] = context2(SiLU(context1([q, n]))); q += a + c sum_xyz V U; mu += b U."""
     H = cfg["hidden"]
     vu = mu @ p[f"mixing.{l}.vector_mix.weight"].T  # [N, 3, 2H]
     V, U = vu[..., :H], vu[..., H:]
-    n = torch.sqrt((V * V).sum(dim=1) + 1e-8)
+    n = torch.sqrt((V * V).sum(dim=1) + cfg.get("vector_norm_epsilon", 1e-8))
     a, b, c = split3(dense(p, f"mixing.{l}.context2",
                            silu(dense(p, f"mixing.{l}.context1", torch.cat([q, n], dim=1)))), H)
     return q + a + c * (V * U).sum(dim=1), mu + b[:, None, :] * U

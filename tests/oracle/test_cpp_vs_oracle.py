@@ -427,3 +427,45 @@ def test_bad_inner_cutoff_settings_are_rejected(tmp_path, inner, override):
     assert r.returncode != 0 and ("network_inner" in r.stderr or "inner cutoff" in r.stderr), r.stderr
     with pytest.raises(ValueError):
         pt.read_model(tmp_path / "bad.safetensors")
+
+
+@pytest.fixture(scope="module")
+def eps_model(tmp_path_factory):
+    """An oracle-written model with section 10's vector_norm_epsilon = 0.05: large enough that
+    the norm of every weak vector channel differs from the standard 1e-8."""
+    cfg, p = pt.random_model(24, 3, 8, 5.0, SPECIES, seed=16)
+    cfg["vector_norm_epsilon"] = 0.05
+    path = tmp_path_factory.mktemp("eps") / "eps.safetensors"
+    pt.write_model(path, cfg, p, "fp64")
+    return path
+
+
+@pytest.mark.parametrize("structure", ["molecule", "orthorhombic", "small_cell", "isolated"])
+def test_vector_norm_epsilon_fp64_matches_oracle(fixtures, eps_model, tmp_path, structure):
+    assert_within(evaluate_both(eps_model, fixtures[structure], tmp_path / "out.extxyz"), 1e-10)
+
+
+def test_vector_norm_epsilon_is_exercised_and_kept(fixtures, eps_model, tmp_path):
+    """The key changes the oracle's energy (so the agreement above covers it), the strict reader
+    accepts the C++ files, and convert keeps it."""
+    cfg, p = pt.read_model(eps_model, strict=True)
+    assert cfg["vector_norm_epsilon"] == 0.05
+    atoms = ase.io.read(fixtures["molecule"])
+    standard = dict(cfg, vector_norm_epsilon=1e-8)
+    assert abs(pt.evaluate((cfg, p), atoms)["energy"] - pt.evaluate((standard, p), atoms)["energy"]) > 1e-3
+    painn("convert", eps_model, "--to", "int8", "-o", tmp_path / "eps8.safetensors")
+    assert pt.read_model(tmp_path / "eps8.safetensors", strict=True)[0]["vector_norm_epsilon"] == 0.05
+    meta, _ = pt.read_safetensors(tmp_path / "eps8.safetensors")
+    assert meta["vector_norm_epsilon"] == "0.050000000000000003"
+    assert json.loads(painn("info", eps_model, "--json"))["vector_norm_epsilon"] == 0.05
+
+
+@pytest.mark.parametrize("value", ["0", "-1e-4", "1.5", "nan"])
+def test_bad_vector_norm_epsilon_is_rejected(tmp_path, value):
+    """Both readers refuse what section 10 rules out."""
+    cfg, p = pt.random_model(8, 1, 4, 5.0, SPECIES, seed=0)
+    pt.write_model(tmp_path / "bad.safetensors", cfg, p, "fp32", metadata_overrides={"vector_norm_epsilon": value})
+    r = subprocess.run([PAINN, "info", str(tmp_path / "bad.safetensors")], capture_output=True, text=True)
+    assert r.returncode != 0 and "vector_norm_epsilon" in r.stderr, r.stderr
+    with pytest.raises(ValueError):
+        pt.read_model(tmp_path / "bad.safetensors")

@@ -27,7 +27,7 @@ const char* kUsage =
     "usage: painn <command> [options]\n"
     "  init    --preset current|compact|efficient|tiny|ultratiny --species H,C,N,O [--seed N]\n"
     "          [--basis bessel|gaussian] [--shared-filters] [--dtype fp32]\n"
-    "          [--repulsion none|zbl] [--repulsion-scale 1] -o OUT.safetensors\n"
+    "          [--repulsion none|zbl] [--repulsion-scale 1] [--vector-norm-epsilon 1e-8] -o OUT.safetensors\n"
     "  info    MODEL [--json]\n"
     "  convert MODEL --to fp64|fp32|fp16|int8 -o OUT.safetensors\n"
     "  eval    MODEL IN.extxyz -o OUT.extxyz [--precision fp64|fp32] [--threads N] [--per-atom]\n"
@@ -81,6 +81,8 @@ int cmd_init(int argc, char** argv) {
   }
   c.shared_filters = a.has("--shared-filters");
   apply_repulsion_options(a, c);
+  if (a.has("--vector-norm-epsilon"))
+    c.vector_norm_epsilon = parse_double(a.get("--vector-norm-epsilon"), "--vector-norm-epsilon");
   const uint64_t seed = static_cast<uint64_t>(parse_int(a.get("--seed", "0"), "--seed"));
   Model m = Model::random(c, seed);
   m.provenance["preset"] = a.need("--preset");
@@ -123,6 +125,7 @@ int cmd_info(int argc, char** argv) {
   }
   j["network_inner_cutoff"] = c.network_inner_cutoff;
   j["network_inner_width"] = c.network_inner_width;
+  j["vector_norm_epsilon"] = c.vector_norm_epsilon;
   j["provenance"] = m.provenance;
   if (a.has("--json")) {
     std::cout << j.dump(2) << "\n";
@@ -131,7 +134,7 @@ int cmd_info(int argc, char** argv) {
   std::cout << "model        " << path << "\n"
             << "architecture PaiNN, hidden " << c.hidden << ", " << c.layers << " layers, " << c.rbf << " "
             << to_string(c.basis) << " radial functions, cutoff " << c.cutoff << " A"
-            << (c.shared_filters ? ", shared filters" : "") << "\n"
+            << (c.shared_filters ? ", shared filters" : "") << ", vector norm epsilon " << c.vector_norm_epsilon << "\n"
             << "head         " << c.hidden;
   for (int w : c.head_hidden) std::cout << " -> " << w;
   std::cout << " -> 1 (SiLU)\n"

@@ -12,6 +12,8 @@ const char* kTrainHelp =
     "  --species H,C,N,O     elements of a new model (default: those in the data)\n"
     "  --repulsion none|zbl --repulsion-scale 1   fixed ZBL pair repulsion of a new model (the\n"
     "                        network learns the rest); --init keeps the file's\n"
+    "  --vector-norm-epsilon E  mixing-block norm sqrt(|V|^2 + E) (model format section 10;\n"
+    "                        default: 1e-8 for a new model, the file's with --init)\n"
     "  --epochs 50 --batch 32 --lr 1e-3 --min-lr 1e-6 --weight-decay 0\n"
     "  --schedule cosine|plateau  --warmup 0.05  --plateau-factor 0.5 --plateau-patience 5\n"
     "  --energy-weight 1 --force-weight 10 --clip 10 --ema 0.99 --early-stop 20\n"
@@ -36,6 +38,8 @@ int cmd_train(int argc, char** argv) {
   o.repulsion = a.get("--repulsion");
   o.repulsion_scale = parse_double(a.get("--repulsion-scale", "1"), "--repulsion-scale");
   if (a.has("--repulsion-scale") && o.repulsion != "zbl") throw Error("--repulsion-scale needs --repulsion zbl");
+  if (a.has("--vector-norm-epsilon"))
+    o.vector_norm_epsilon = parse_double(a.get("--vector-norm-epsilon"), "--vector-norm-epsilon");
   o.epochs = parse_int(a.get("--epochs", "50"), "--epochs");
   o.batch = parse_int(a.get("--batch", "32"), "--batch");
   o.lr = parse_double(a.get("--lr", "1e-3"), "--lr");

@@ -100,7 +100,7 @@ class Frames:
                 "conformational_energy_mae_meV_atom": float(1000 * np.mean(np.abs(ref - pred) / self.natoms))}
 
 
-def measure(path, size, route, stored, precision, sets, subset, tmp):
+def measure(path, size, route, stored, precision, sets, subset, tmp, measure_speed=True):
     info = json.loads(painn("info", path, "--json"))
     card = {"size": size, "file": path.name, "stored": stored, "compute": precision, "route": route,
             "parameters": info["parameters"], "bytes": info["bytes"], "elements": info["elements"],
@@ -113,7 +113,7 @@ def measure(path, size, route, stored, precision, sets, subset, tmp):
         if s.gfn2:
             card[name]["vs_gfn2"] = s.vs_gfn2(e, f)
     card["subset_force_mae_meV_A"] = float(errors(path, subset, precision, tmp)["force_mae_meV_A"])
-    if precision == "fp32":
+    if precision == "fp32" and measure_speed:
         card["speed"] = speed(path, tmp)
     return card
 
@@ -128,6 +128,10 @@ def main():
     p.add_argument("--sizes", nargs="*", default=SIZES)
     p.add_argument("--update", action="store_true",
                    help="keep cards.json's entries of the other sizes and MD runs (re-measure some sizes only)")
+    p.add_argument("--keep-speed", action="store_true",
+                   help="with --update: keep the speed columns of cards.json's entries of the same file and "
+                        "compute instead of timing them again (for files whose architecture did not change, "
+                        "measured while the machine is busy; --speed-only re-times them later)")
     p.add_argument("--speed-only", action="store_true",
                    help="re-measure only the speed columns of cards.json's fp32-compute entries of --sizes, in one run "
                         "(run it on an otherwise idle machine)")
@@ -152,6 +156,10 @@ def main():
     report = a.data / "report.json"
     if report.exists():
         cards["data_set"] = json.loads(report.read_text())
+    old_speed = {}
+    if a.keep_speed and (pot / "cards.json").exists():
+        old_speed = {(c["file"], c["compute"]): c["speed"] for c in json.loads((pot / "cards.json").read_text())["models"]
+                     if "speed" in c and c.get("route") != "direct"}
     with tempfile.TemporaryDirectory() as tmp:
         entries = [(s, pot / f"{s}-{d}.safetensors", d) for s in a.sizes for d in ["fp32", "fp16", "int8"]]
         if a.work:
@@ -161,7 +169,10 @@ def main():
                 continue
             route = "direct" if "direct" in path.name else "chain" if size != "current" else "teacher"
             for prec in (["fp64", "fp32"] if stored == "fp32" else ["fp32"]):
-                card = measure(path, size, route, stored, prec, sets, subset, tmp)
+                kept = old_speed.get((path.name, prec)) if route != "direct" else None
+                card = measure(path, size, route, stored, prec, sets, subset, tmp, measure_speed=kept is None)
+                if kept is not None:
+                    card["speed"] = kept
                 cards["models"].append(card)
                 print(json.dumps(card), file=sys.stderr, flush=True)
     md = [r for f in a.md for r in json.loads(Path(f).read_text())]
@@ -174,8 +185,9 @@ def main():
         old = json.loads((pot / "cards.json").read_text())
         cards["models"] = [c for c in old["models"] if c["size"] not in a.sizes] + cards["models"]
         cards["models"].sort(key=lambda c: SIZES.index(c["size"]))
-        new_md = {r["model"] for r in md}
-        cards["md_stability"] = [r for r in old.get("md_stability", []) if r["model"] not in new_md] + md
+        new_md = {(r["model"], r["ps"], r["molecules"]) for r in md}  # a 20 ps run does not replace the 1 ps one
+        cards["md_stability"] = [r for r in old.get("md_stability", [])
+                                 if (r["model"], r["ps"], r["molecules"]) not in new_md] + md
         cards.setdefault("teacher_speed", old.get("teacher_speed"))
     (pot / "cards.json").write_text(json.dumps(cards, indent=1))
     print_tables(cards)

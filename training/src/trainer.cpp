@@ -256,6 +256,10 @@ TrainSummary train(const TrainOptions& o) {
     model.config.energy_scale = std::max(1e-3, std::sqrt(f2 / std::max(1L, nf)));
     model.config.energy_shift = 0.0;
   }
+  if (o.vector_norm_epsilon != 0.0) {
+    model.config.vector_norm_epsilon = o.vector_norm_epsilon;
+    model.validate(true);  // names a value out of range before any epoch runs
+  }
   model.provenance["creator"] = "painn train";
   model.provenance["data_fnv1a64"] = hex(hash);
   model.provenance["data_files"] = nlohmann::json(o.data).dump();
@@ -266,7 +270,7 @@ TrainSummary train(const TrainOptions& o) {
                        {"warmup_fraction", o.warmup_fraction}, {"schedule", o.schedule}, {"clip_norm", o.clip_norm},
                        {"ema_decay", o.ema_decay}, {"energy_weight", o.weights.energy},
                        {"force_weight", o.weights.forces}, {"split", o.split}, {"seed", o.seed},
-                       {"precision", o.precision}};
+                       {"precision", o.precision}, {"vector_norm_epsilon", model.config.vector_norm_epsilon}};
   if (!o.repulsion.empty()) {
     hp["repulsion"] = o.repulsion;
     hp["repulsion_scale"] = o.repulsion_scale;

@@ -42,6 +42,12 @@ struct ModelConfig {
   // network's unbounded extrapolation; the repulsion alone acts there. 0 = off (earlier files).
   double network_inner_cutoff = 0.0;
   double network_inner_width = 0.0;
+  // Mixing block's vector norm n = sqrt(|V|^2 + vector_norm_epsilon) (docs/model-format.md
+  // section 10). At an atom whose vector features vanish by symmetry (methane's C), a tiny epsilon
+  // leaves a cone |V| in the energy (a cusp: forces jump, finite-difference Hessians diverge); a
+  // larger one rounds it off. 1e-8 when the key is absent (earlier files, standard PaiNN).
+  double vector_norm_epsilon = kDefaultVectorNormEpsilon;
+  static constexpr double kDefaultVectorNormEpsilon = 1e-8;
 };
 
 // The closest two atoms may be for this model (graph.h): kMinPairDistanceShielded with a repulsion

@@ -16,6 +16,9 @@ struct TrainOptions {
   std::vector<int> species;            // for presets: elements (default: those in the data)
   std::string repulsion;               // for presets: "none" or "zbl" ("" = none); --init keeps the file's
   double repulsion_scale = 1.0;        // ZBL pair cutoff scale c: r_max = c (r_i + r_j)
+  // Mixing block's vector norm epsilon (docs/model-format.md section 10); 0 = the preset's (1e-8)
+  // for a new model, the file's with --init. Set, it applies to either.
+  double vector_norm_epsilon = 0.0;
   uint64_t seed = 1;
   std::vector<std::string> val_data;   // explicit validation files (then no split of `data`)
   double val_fraction = 0.1;
