@@ -3,10 +3,10 @@
 existed, in place (files that already have these values are left alone): only the metadata changes, every tensor byte stays as it was, so results for
 structures whose pairs are all >= r0 + w apart are bit for bit the same. The file must carry a
 repulsion (the reader refuses the keys without one). It also sets the mixing block's vector norm
-epsilon (section 10; 1e-4 rounds off the cusp that the standard 1e-8 leaves at centres of
+epsilon (section 10; 1e-3 rounds off the cusp that the standard 1e-8 leaves at centres of
 symmetry; that one does change results, by at most sqrt(eps) per norm). Prints what changed.
 
-Usage: add_inner_cutoff.py MODEL.safetensors [...] [--r0 0.3] [--width 0.3] [--vector-norm-epsilon 1e-4]"""
+Usage: add_inner_cutoff.py MODEL.safetensors [...] [--r0 0.3] [--width 0.3] [--vector-norm-epsilon 1e-3]"""
 import argparse
 import json
 import struct
@@ -43,7 +43,7 @@ def main():
     p.add_argument("models", nargs="+")
     p.add_argument("--r0", type=float, default=0.3)
     p.add_argument("--width", type=float, default=0.3)
-    p.add_argument("--vector-norm-epsilon", type=float, default=1e-4)
+    p.add_argument("--vector-norm-epsilon", type=float, default=1e-3)
     a = p.parse_args()
     for m in a.models:
         rewrite(m, a.r0, a.width, a.vector_norm_epsilon)
