@@ -3,6 +3,9 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -43,6 +46,35 @@ inline double loss_fd(const Model& m, const std::vector<const Sample*>& batch, c
     return batch_loss(cs, batch, w, nullptr).loss;
   };
   return (loss_at(h) - loss_at(-h)) / (2 * h);
+}
+
+// The training gradient of `m` (energy and force loss, weights 1 and 10) on `systems` labelled by
+// `teacher` (energies offset by 0.3 eV, so that the loss is not zero), against loss_fd for
+// `probes` random entries of each named tensor.
+inline void check_training_gradient_fd(const Model& m, const Model& teacher, const std::vector<System>& systems,
+                                       const std::vector<std::string>& names, uint64_t seed, int probes = 3) {
+  std::vector<Sample> samples(systems.size());
+  std::vector<const Sample*> batch;
+  for (size_t k = 0; k < systems.size(); ++k) {
+    samples[k].system = systems[k];
+    const Result r = Calculator(teacher, Precision::fp64, 1).compute(systems[k]);
+    samples[k].energy = r.energy + 0.3;
+    samples[k].forces = r.forces;
+    batch.push_back(&samples[k]);
+  }
+  const LossWeights w{1.0, 10.0};
+  std::vector<Calculator> calcs;
+  calcs.emplace_back(m, Precision::fp64, 1);
+  Gradient grad;
+  ASSERT_GT(batch_loss(calcs, batch, w, &grad).loss, 0);
+  std::mt19937_64 rng(seed);
+  for (const std::string& name : names) {
+    for (int probe = 0; probe < probes; ++probe) {
+      const size_t k = rng() % m.params.at(name).data.size();
+      const double fd = loss_fd(m, batch, w, name, k);
+      EXPECT_NEAR(grad.at(name)[k], fd, 1e-5 * std::max(1.0, std::fabs(fd))) << name << "[" << k << "]";
+    }
+  }
 }
 
 }  // namespace painn::test

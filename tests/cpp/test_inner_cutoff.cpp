@@ -126,30 +126,9 @@ TEST(NetworkInnerCutoff, ForcesInTheRampMatchFiniteDifferences) {
 TEST(NetworkInnerCutoff, TrainingGradientInTheRampMatchesFiniteDifferences) {
   // The force-loss gradient uses the envelope's derivative in the tangent pass: check it where
   // the switch is neither 0 nor 1.
-  const Model teacher = small_zbl_model("ultratiny", 76);
-  const Model m = small_zbl_model("ultratiny", 77);
-  std::vector<Sample> samples(2);
-  const System systems[2] = {cluster_with_close_pair(8, 78, 0.42), cluster_with_close_pair(7, 79, 0.52)};
-  for (int k = 0; k < 2; ++k) {
-    samples[k].system = systems[k];
-    const Result r = Calculator(teacher, Precision::fp64, 1).compute(systems[k]);
-    samples[k].energy = r.energy + 0.3;
-    samples[k].forces = r.forces;
-  }
-  std::vector<const Sample*> batch = {&samples[0], &samples[1]};
-  const LossWeights w{1.0, 10.0};
-  std::vector<Calculator> calcs;
-  calcs.emplace_back(m, Precision::fp64, 1);
-  Gradient grad;
-  ASSERT_GT(batch_loss(calcs, batch, w, &grad).loss, 0);
-  std::mt19937_64 rng(80);
-  for (const std::string name : {"filter.weight", "filter.bias", "embedding.weight"}) {
-    for (int probe = 0; probe < 3; ++probe) {
-      const size_t k = rng() % m.params.at(name).data.size();
-      const double fd = loss_fd(m, batch, w, name, k);
-      EXPECT_NEAR(grad.at(name)[k], fd, 1e-5 * std::max(1.0, std::fabs(fd))) << name << "[" << k << "]";
-    }
-  }
+  check_training_gradient_fd(small_zbl_model("ultratiny", 77), small_zbl_model("ultratiny", 76),
+                             {cluster_with_close_pair(8, 78, 0.42), cluster_with_close_pair(7, 79, 0.52)},
+                             {"filter.weight", "filter.bias", "embedding.weight"}, 80);
 }
 
 TEST(NetworkInnerCutoff, FileKeysRoundTripAndOldFilesHaveNone) {

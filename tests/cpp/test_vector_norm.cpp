@@ -67,29 +67,9 @@ TEST(VectorNormEpsilon, ForcesMatchFiniteDifferencesAtAndAwayFromTheCentre) {
 TEST(VectorNormEpsilon, TrainingGradientMatchesFiniteDifferences) {
   // The force loss's gradient runs through the tangent pass, which reads the norm from the
   // forward cache: check it with an eps large enough to matter.
-  const Model teacher = small_model("ultratiny", 11);
-  const Model m = with_epsilon(small_model("ultratiny", 12), 5e-2);
-  std::vector<Sample> samples(2);
-  const System systems[2] = {random_cluster(8, 3.5, 13, 0.9), methane_with_carbon_moved(0.05)};
-  for (int k = 0; k < 2; ++k) {
-    samples[k].system = systems[k];
-    const Result r = Calculator(teacher, Precision::fp64, 1).compute(systems[k]);
-    samples[k].energy = r.energy + 0.2;
-    samples[k].forces = r.forces;
-  }
-  std::vector<const Sample*> batch = {&samples[0], &samples[1]};
-  const LossWeights w{1.0, 10.0};
-  std::vector<Calculator> calcs;
-  calcs.emplace_back(m, Precision::fp64, 1);
-  Gradient grad;
-  ASSERT_GT(batch_loss(calcs, batch, w, &grad).loss, 0);
-  for (const std::string name : {"mixing.0.vector_mix.weight", "mixing.1.context1.weight", "filter.weight"}) {
-    const size_t n = m.params.at(name).data.size();
-    for (size_t k : {size_t{0}, n / 3, n - 1}) {
-      const double fd = loss_fd(m, batch, w, name, k);
-      EXPECT_NEAR(grad.at(name)[k], fd, 1e-5 * std::max(1.0, std::fabs(fd))) << name << "[" << k << "]";
-    }
-  }
+  check_training_gradient_fd(with_epsilon(small_model("ultratiny", 12), 5e-2), small_model("ultratiny", 11),
+                             {random_cluster(8, 3.5, 13, 0.9), methane_with_carbon_moved(0.05)},
+                             {"mixing.0.vector_mix.weight", "mixing.1.context1.weight", "filter.weight"}, 16);
 }
 
 TEST(VectorNormEpsilon, FileKeyRoundTripsAndIsAbsentAtTheDefault) {

@@ -29,7 +29,9 @@ SCALE="${EPOCH_SCALE:-1}"
 T_MAIN="${T_MAIN:-$(nproc)}"
 T_SIDE="${T_SIDE:-0}"
 ONLY="${ONLY:-}"
-REPULSION=(--repulsion zbl --repulsion-scale 1)
+# ZBL in the file (the network learns the rest) and the rounded vector norm (docs/model-format.md
+# section 10: no cusp at centres of symmetry)
+MODEL_OPTIONS=(--repulsion zbl --repulsion-scale 1 --vector-norm-epsilon 1e-3)
 epochs() { awk -v e="$1" -v s="$SCALE" 'BEGIN { n = int(e * s + 0.5); print (n < 1 ? 1 : n) }'; }
 pack() { [ -n "${PACK:-}" ] && tar czf "$PACK.tmp" ./*.safetensors ./*.csv ./*.log 2>/dev/null && mv "$PACK.tmp" "$PACK" || true; }
 wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
@@ -39,7 +41,7 @@ train() {  # name preset data epochs batch lr force_weight threads
   if [ -f "$1.done" ]; then echo "have $1"; return; fi
   "$PAINN" train "$3" -o "$1.safetensors" --preset "$2" --epochs "$(epochs "$4")" --batch "$5" --lr "$6" \
     --force-weight "$7" --val-file "$DATA/val.extxyz" --seed 1 --precision fp32 --threads "$8" --resume \
-    "${REPULSION[@]}" > "$1.log" 2>&1
+    "${MODEL_OPTIONS[@]}" > "$1.log" 2>&1
   touch "$1.done"
   echo "$(date +%T) finished $1: $(tail -1 "$1.log")"
   pack
