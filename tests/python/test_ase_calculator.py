@@ -94,22 +94,24 @@ def test_ase_optimisation_converges(model):
 
 
 def test_vibrations_of_relaxed_water(model, tmp_path):
-    """ase.vibrations on the calculator: three real modes (bend ~1.2e3-2.0e3, stretches ~3.4e3-4.5e3
+    """ase.vibrations on the calculator: three real modes (bend ~1.2e3-2.0e3, stretches ~3.5e3-4.7e3
     cm^-1 for the shipped potentials) and six near-zero ones (translations, rotations). ASE does not
-    project those six out of its finite-difference Hessian, so they carry its errors: with the
-    4-point stencil at delta 0.001-0.005 A the five shipped fp32 files give 2-62 cm^-1 (fourth
-    session), not monotonic in delta for compact, current and efficient, so part of it is not
-    truncation error but roughness of those potentials at water's geometry, at the 1e-4 level of
-    the Hessian (57 cm^-1 is 0.012 eV/A^2 against 86 eV/A^2 for the stretch; an open question in
-    potentials/README.md). A force that is not the energy's gradient would put them in the hundreds."""
+    project those six out of its finite-difference Hessian, so they carry its errors. With the
+    standard vector norm epsilon (1e-8) compact gave 31-82 cm^-1 here, not shrinking with delta: a
+    vector channel passing near zero made the energy a near-cone (potentials/README.md, "Centres of
+    symmetry"). With the shipped files' 1e-3 the five give 0.1-1.4 cm^-1 at delta 0.001 and 6-27 at
+    delta 0.005 (stencil truncation). A force that is not the energy's gradient would put them in
+    the hundreds."""
     atoms = g2_molecule("H2O")
     atoms.calc = PaiNNCalculator(model, precision="fp64", threads=1)
     assert BFGS(atoms, logfile=None).run(fmax=1e-4, steps=200)
     vib = Vibrations(atoms, name=str(tmp_path / "vib"), delta=0.005, nfree=4)
     vib.run()
     f = vib.get_frequencies()
-    assert np.all(np.abs(f[:6]) < 100), f
-    assert np.all(np.isreal(f[6:])) and np.all((1000 < f[6:].real) & (f[6:].real < 4500)), f
+    assert np.all(np.abs(f[:6]) < 40), f
+    # Water is far from the drug-like training molecules: compact puts its stretches at 4,551 and
+    # 4,687 cm^-1 (experiment 3,657 and 3,756); the other sizes' highest is 3,729-3,876.
+    assert np.all(np.isreal(f[6:])) and np.all((1000 < f[6:].real) & (f[6:].real < 5000)), f
 
 
 def test_bad_model_file_raises_the_core_message(tmp_path):
