@@ -5,7 +5,7 @@
 MODEL.pt is what torch.save wrote: the NeuralNetworkPotential itself (best: every setting is
 checked), its state_dict, or a Lightning checkpoint. The model must be a schnetpack PaiNN
 representation (nn.Embedding, BesselRBF or GaussianRBF from 0 to the cutoff, CosineCutoff, SiLU,
-epsilon 1e-8, shared or separate filters) with one Atomwise energy head (sum aggregation), optional
+one vector-norm epsilon for all layers, shared or separate filters) with one Atomwise energy head (sum aggregation), optional
 ScaleProperty/AddOffsets postprocessors (scale, mean per atom, atomrefs). Anything else is refused
 with a message naming it. Embedding rows are kept for the model's elements: those with atomrefs,
 or --species. Filters, interactions, mixing and head map one to one (docs/model-format.md).
@@ -18,7 +18,7 @@ import torch
 
 from .schnetpack_modules import import_schnetpack
 
-EPSILON = 1e-8  # the core's vector-norm epsilon (docs/model-format.md section 4)
+EPSILON = 1e-8  # schnetpack's default vector-norm epsilon, and the format's (docs/model-format.md section 10)
 REP = "representation."
 
 
@@ -70,6 +70,11 @@ def check_representation(rep):
         raise Unmappable(f"radial basis {type(rep.radial_basis).__name__}: BesselRBF and GaussianRBF map")
     if type(rep.cutoff_fn).__name__ != "CosineCutoff":
         raise Unmappable(f"cutoff function {type(rep.cutoff_fn).__name__}: only CosineCutoff maps")
+    epsilons = {float(mix.epsilon) for mix in rep.mixing}
+    if len(epsilons) != 1:
+        raise Unmappable(f"mixing epsilons {sorted(epsilons)} differ between layers (a model file has one)")
+    if not 0 < epsilons.copy().pop() <= 1:
+        raise Unmappable(f"mixing epsilon {epsilons.pop()} is outside (0, 1] (docs/model-format.md section 10)")
     for l, (inter, mix) in enumerate(zip(rep.interactions, rep.mixing)):
         check_dense(inter.interatomic_context_net[0], f"interactions.{l} context layer 0", True)
         check_dense(inter.interatomic_context_net[1], f"interactions.{l} context layer 1", False)
@@ -78,8 +83,6 @@ def check_representation(rep):
         check_dense(mix.mu_channel_mix, f"mixing.{l} mu_channel_mix", False)
         if mix.mu_channel_mix.bias is not None:
             raise Unmappable(f"mixing.{l} mu_channel_mix has a bias (a vector bias breaks equivariance)")
-        if float(mix.epsilon) != EPSILON:
-            raise Unmappable(f"mixing.{l} epsilon {mix.epsilon} (PaiNN-MD uses {EPSILON} in the vector norm)")
 
 
 def energy_head(model):
@@ -151,7 +154,8 @@ def from_module(model):
     head, energy_key, forces_key, notes = energy_head(model)
     zmax = model.representation.embedding.weight.shape[0]
     scale, shift, ref = offsets(model, energy_key, forces_key, zmax)
-    facts = {"head": head, "scale": scale, "shift": shift, "atomref": ref, "notes": notes}
+    facts = {"head": head, "scale": scale, "shift": shift, "atomref": ref, "notes": notes,
+             "epsilon": float(model.representation.mixing[0].epsilon)}
     return model.state_dict(), facts
 
 
@@ -177,7 +181,7 @@ def from_state_dict(sd):
         elif k.endswith(".scale") and float(sd[k].reshape(-1)[0]) != 1.0:
             raise Unmappable(f"{k}: a ScaleProperty postprocessor; save the whole model to import it")
     notes = ["state_dict only: SiLU activations, epsilon 1e-8 and the AddOffsets buffers (mean, atomrefs) assumed"]
-    return sd, {"head": heads[0], "scale": 1.0, "shift": shift, "atomref": ref, "notes": notes}
+    return sd, {"head": heads[0], "scale": 1.0, "shift": shift, "atomref": ref, "notes": notes, "epsilon": EPSILON}
 
 
 # ------------------------------------------------------------------------- the mapping
@@ -250,7 +254,7 @@ def convert(sd, facts, species=None):
               "shared_filters": fw.shape[0] == 3 * H and L > 1,
               "head_hidden": [t[f"head.{j}.weight"].shape[0] for j in range(n_head - 1)], "species": species,
               "energy_scale": facts["scale"], "energy_shift": facts["shift"],
-              "reference_energy": [float(ref[z]) for z in species]}
+              "reference_energy": [float(ref[z]) for z in species], "vector_norm_epsilon": facts["epsilon"]}
     return config, t, "fp64" if torch.float64 in source_dtypes else "fp32"
 
 

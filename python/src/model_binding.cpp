@@ -37,7 +37,8 @@ RadialBasis basis_from_string(const std::string& s) {
 }
 
 // config: hidden, layers, rbf, cutoff, radial_basis, shared_filters, head_hidden, species,
-// energy_scale, energy_shift, reference_energy (the keys of docs/model-format.md section 2);
+// energy_scale, energy_shift, reference_energy (the keys of docs/model-format.md section 2), and
+// optionally vector_norm_epsilon (section 10);
 // tensors: float64 arrays named as in section 3 (energy.reference goes in config).
 Model from_arrays(const nb::dict& config, const std::map<std::string, InputTensor>& tensors,
                   const std::map<std::string, std::string>& provenance) {
@@ -54,6 +55,8 @@ Model from_arrays(const nb::dict& config, const std::map<std::string, InputTenso
   c.energy_scale = need<double>(config, "energy_scale");
   c.energy_shift = need<double>(config, "energy_shift");
   c.reference_energy = need<std::vector<double>>(config, "reference_energy");
+  if (config.contains("vector_norm_epsilon"))  // section 10; absent: the standard 1e-8
+    c.vector_norm_epsilon = nb::cast<double>(config["vector_norm_epsilon"]);
   for (const auto& [name, array] : tensors) {
     Tensor t;
     for (size_t d = 0; d < array.ndim(); ++d) t.shape.push_back(static_cast<int64_t>(array.shape(d)));

@@ -10,6 +10,7 @@ checked in the first round trip, a refusal and the missing-Python messages.
 
 Run: .venv-python/bin/python -m pytest tests/python/test_schnetpack_import.py  (scripts/setup_python.sh)
 """
+import json
 import os
 import sys
 
@@ -81,6 +82,22 @@ def test_round_trip_equals_schnetpack_in_fp64(case, tmp_path, capsys):
     assert m.weight_dtype == "fp32"  # the schnetpack model's own dtype, stored exactly
 
 
+def test_vector_norm_epsilon_is_carried_over(tmp_path, capsys):
+    """A schnetpack PaiNN with another epsilon in its vector norm imports with it (model format
+    section 10) and matches schnetpack to 1e-10; with 1e-8 in the file instead it would not."""
+    model = spm.build(seed=4)
+    for mix in model.representation.mixing:
+        mix.epsilon = 1e-3
+    out = import_and_compare(model, tmp_path, capsys)
+    assert json.loads(painn("info", out, "--json").stdout)["vector_norm_epsilon"] == 1e-3
+    for mix in model.representation.mixing:
+        mix.epsilon = 1e-8
+    frames = write_frames(tmp_path / "in.extxyz", structures())
+    ours = painn_eval(out, tmp_path / "in.extxyz", tmp_path / "out.extxyz", "fp64")
+    reference = spm.in_float64(model)
+    assert max(abs(m.get_potential_energy() - spm.evaluate(reference, a)[0]) for a, m in zip(frames, ours)) > 1e-6
+
+
 def test_species_option_without_atomrefs(tmp_path, capsys):
     model = spm.build(atomrefs=False, seed=2)
     path = tmp_path / "spk.pt"
@@ -117,11 +134,15 @@ def test_state_dict_imports_the_same_model(tmp_path, capsys):
     ("shifted softplus", lambda: spm.build(activation=spm.spk.nn.shifted_softplus), "activation shifted_softplus"),
     ("mollifier cutoff", None, "cutoff function MollifierCutoff"),
     ("Gaussian basis beyond the cutoff", None, "GaussianRBF centres"),
+    ("epsilons differing between layers", None, "differ between layers"),
 ])
 def test_unmappable_models_are_refused_by_name(what, model, message, tmp_path, capsys):
     if what == "mollifier cutoff":
         m = spm.build()
         m.representation.cutoff_fn = spm.spk.nn.MollifierCutoff(5.0)
+    elif what == "epsilons differing between layers":
+        m = spm.build()
+        m.representation.mixing[0].epsilon = 1e-3
     elif what == "Gaussian basis beyond the cutoff":
         m = spm.build(basis="gaussian")
         m.representation.radial_basis = spm.spk.nn.GaussianRBF(16, 6.0)
