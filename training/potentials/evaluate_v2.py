@@ -221,12 +221,14 @@ def print_tables(cards):
               f"{fmt(v['vs_gfn2']['force_mae_meV_A'])} | {u['force_cosine_error']:.4f} | {s1} | {s2} |")
     if "md_stability" in cards:
         print()
-        print("| model | ps | molecules | atoms | stable | bonds changed in | min distance (A) | NVE drift (meV/atom/ps) |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| model | ps | molecules | atoms | stable | bonds changed in | min distance (A) | NVE drift (meV/atom/ps) "
+              "| NVE spread (meV/atom) |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for r in cards["md_stability"]:
-            drift = r.get("nve_drift_meV_atom_ps")
+            drift, spread = r.get("nve_drift_meV_atom_ps"), r.get("nve_spread_meV_atom")
             print(f"| {r['model']} | {r['ps']} | {r['molecules']} | {r['atoms']} | {'yes' if r['stable'] else '**no**'} | "
-                  f"{len(r['molecules_with_changed_bonds'])} | {r['min_distance_A']} | {'-' if drift is None else f'{drift:+.3f}'} |")
+                  f"{len(r['molecules_with_changed_bonds'])} | {r['min_distance_A']} | "
+                  f"{'-' if drift is None else f'{drift:+.4f}'} | {'-' if spread is None else f'{spread:.3f}'} |")
 
 
 def plot(cards, path):
