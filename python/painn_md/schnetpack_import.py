@@ -73,8 +73,9 @@ def check_representation(rep):
     epsilons = {float(mix.epsilon) for mix in rep.mixing}
     if len(epsilons) != 1:
         raise Unmappable(f"mixing epsilons {sorted(epsilons)} differ between layers (a model file has one)")
-    if not 0 < epsilons.copy().pop() <= 1:
-        raise Unmappable(f"mixing epsilon {epsilons.pop()} is outside (0, 1] (docs/model-format.md section 10)")
+    (epsilon,) = epsilons
+    if not 0 < epsilon <= 1:
+        raise Unmappable(f"mixing epsilon {epsilon} is outside (0, 1] (docs/model-format.md section 10)")
     for l, (inter, mix) in enumerate(zip(rep.interactions, rep.mixing)):
         check_dense(inter.interatomic_context_net[0], f"interactions.{l} context layer 0", True)
         check_dense(inter.interatomic_context_net[1], f"interactions.{l} context layer 1", False)

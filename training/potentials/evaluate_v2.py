@@ -169,7 +169,7 @@ def main():
                 continue
             route = "direct" if "direct" in path.name else "chain" if size != "current" else "teacher"
             for prec in (["fp64", "fp32"] if stored == "fp32" else ["fp32"]):
-                kept = old_speed.get((path.name, prec)) if route != "direct" else None
+                kept = old_speed.get((path.name, prec))  # never a direct-route file (old_speed leaves them out)
                 # direct-route students share their chain file's architecture, hence its speed: not timed
                 card = measure(path, size, route, stored, prec, sets, subset, tmp,
                                measure_speed=kept is None and route != "direct")

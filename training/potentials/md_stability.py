@@ -129,7 +129,7 @@ def lowest_energy_frame_per_molecule(frames):
     best = {}
     for f in frames:
         name = f.info["molecule"]
-        e = f.info.get("energy", f.calc.get_potential_energy() if f.calc else 0.0)
+        e = f.get_potential_energy()  # raises for a frame without an energy: no silent order
         if name not in best or e < best[name][0]:
             best[name] = (e, f)
     return [f for _, f in best.values()]
