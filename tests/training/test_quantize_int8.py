@@ -73,3 +73,18 @@ def test_learned_rounding_beats_nearest_on_frames_it_never_saw(tmp_path):
     energy = {k: np.abs(e - e32).mean() for k, e in [("learned", e_learned), ("nearest", e_nearest)]}
     assert force["learned"] < 0.9 * force["nearest"], force
     assert energy["learned"] < energy["nearest"], energy
+
+
+def test_falls_back_to_nearest_when_learning_does_worse(tmp_path):
+    """A run that cannot fit (3 steps at a huge step size) must not ship its rounding: the file then
+    holds exactly painn convert's round-to-nearest integers, scales and biases."""
+    out, nearest = tmp_path / "fallback.safetensors", tmp_path / "nearest.safetensors"
+    run = subprocess.run([sys.executable, str(ROOT / "training" / "potentials" / "quantize_int8.py"), str(MODEL),
+                          str(FRAMES), "-o", str(out), "--frames", "16", "--batch", "8", "--steps", "3", "--lr", "5"],
+                         check=True, capture_output=True, text=True)
+    assert "worse than round-to-nearest" in run.stdout
+    subprocess.run([PAINN, "convert", str(MODEL), "--to", "int8", "-o", str(nearest)], check=True, capture_output=True)
+    ours, theirs = tensors(out), tensors(nearest)
+    assert ours.keys() == theirs.keys()
+    for name in ours:
+        np.testing.assert_array_equal(ours[name], theirs[name], err_msg=name)

@@ -209,6 +209,15 @@ def main():
 
     final = hard_params()
     force1, energy1 = mismatch(final)
+    learned = True
+    if force1 / force0 + a.energy_weight * energy1 / energy0 > 1 + a.energy_weight:
+        # Worse than round-to-nearest on the frames it was fitted to (steps or rates too small or
+        # too large for this model): never ship that; write the nearest rounding instead.
+        print(f"learned rounding is worse than round-to-nearest (force RMS {1000 * force1 ** 0.5:.2f} meV/A, "
+              f"energy RMS {1000 * energy1 ** 0.5:.3f} meV/atom): writing round-to-nearest", flush=True)
+        for r in rounding.values():
+            r.fixed[:] = True
+        final, force1, energy1, learned = nearest, force0, energy0, False
     changed = sum(int((r.levels() != nearest_levels(n)).sum()) for n, r in rounding.items())
     total = sum(r.floor.size for r in rounding.values())
     print(f"learned rounding: mismatch to fp32 force RMS {1000 * force1 ** 0.5:.2f} meV/A, energy RMS "
@@ -217,11 +226,12 @@ def main():
 
     provenance = json.loads(meta.get("provenance", "{}"))
     provenance.update({"converted_from": f"{cfg['weight_dtype']} {a.model}",
-                       "int8_rounding": "learned (training/potentials/quantize_int8.py, AdaRound)",
+                       "int8_rounding": "learned (training/potentials/quantize_int8.py, AdaRound)" if learned
+                       else "nearest (training/potentials/quantize_int8.py: learning did not improve on it)",
                        "int8_calibration": f"{a.calibration}: {len(frames)} frames, {a.steps} steps, seed {a.seed}"})
     pt.write_model(a.output, cfg, final, "int8", provenance=provenance)
     # The writer re-derives q and scale from the values; check they are the integers chosen here.
-    raw_meta, raw = pt.read_safetensors(a.output)
+    _, raw = pt.read_safetensors(a.output)
     for n, r in rounding.items():
         if not (np.array_equal(raw[n].astype(np.float64), r.levels())
                 and np.array_equal(raw[n + ".scale"], r.scale)):
