@@ -112,3 +112,5 @@ def test_card_force_mae_reproduces(tmp_path, family, card):
 @pytest.mark.parametrize("family", FAMILIES, ids=family_id)
 def test_every_shipped_file_has_cards(family):
     assert {c["file"] for c in cards(family)} >= set(FILES)
+    keys = [(c["file"], c["compute"]) for c in cards(family)]
+    assert len(keys) == len(set(keys)), "a card is listed twice"
