@@ -49,7 +49,7 @@ def test_learned_rounding_beats_nearest_on_frames_it_never_saw(tmp_path):
     learned, nearest = tmp_path / "learned.safetensors", tmp_path / "nearest.safetensors"
     subprocess.run([sys.executable, str(ROOT / "training" / "potentials" / "quantize_int8.py"), str(MODEL),
                     str(tmp_path / "calibration.extxyz"), "-o", str(learned), "--frames", "24", "--batch", "8",
-                    "--steps", "150"], check=True, capture_output=True, text=True)
+                    "--steps", "150", "--energy-weight", "1"], check=True, capture_output=True, text=True)
     subprocess.run([PAINN, "convert", str(MODEL), "--to", "int8", "-o", str(nearest)], check=True, capture_output=True)
 
     # The format's rule holds: scale[r] = max |w[r, :]| / 127, so every non-zero row reaches +-127,
