@@ -2,9 +2,7 @@
 the file it writes keeps the format's per-row scales, and on frames it was not calibrated on the
 core's forces and energies from it are closer to the fp32 file's than those of `painn convert`'s
 round-to-nearest int8 file."""
-import json
 import os
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -13,24 +11,16 @@ import ase.io
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "oracle"))
+from painn_torch import read_safetensors  # noqa: E402
 PAINN = os.environ.get("PAINN_BIN", str(ROOT / "build" / "bin" / "painn"))
 MODEL = ROOT / "potentials" / "ultratiny-fp32.safetensors"
 FRAMES = ROOT / "potentials" / "test_subset.extxyz"  # 40 labelled drug-like configurations
 
 
 def tensors(path):
-    """{name: numpy array} of a safetensors file (I8 and F32 only: the int8 file's tensors)."""
-    raw = Path(path).read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    out = {}
-    for name, t in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = t["data_offsets"]
-        dtype = {"I8": np.int8, "F32": np.float32, "F64": np.float64}[t["dtype"]]
-        out[name] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype=dtype).reshape(t["shape"])
-    return out
+    """{name: numpy array} of a safetensors file, read by the oracle's reader."""
+    return read_safetensors(path)[1]
 
 
 def evaluate(model, frames, tmp):

@@ -164,8 +164,7 @@ def main():
         entries = [(s, pot / f"{s}-{d}.safetensors", d) for s in a.sizes for d in ["fp32", "fp16", "int8"]]
         if a.work:
             # only the sizes measured now: with --update the others keep their entries (no duplicates)
-            entries += [(d.replace("-direct", ""), a.work / f"{d}.safetensors", "fp32") for d in ["compact-direct", "tiny-direct"]
-                        if d.replace("-direct", "") in a.sizes]
+            entries += [(s, a.work / f"{s}-direct.safetensors", "fp32") for s in ["compact", "tiny"] if s in a.sizes]
         for size, path, stored in entries:
             if not path.exists():
                 continue

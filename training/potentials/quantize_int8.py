@@ -61,26 +61,24 @@ class LearnedRounding:
 
     def __init__(self, w, learn=True):
         w = w.numpy()
-        amax = np.abs(w).max(axis=1)
-        self.scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)  # as painn convert stores it
+        q, self.scale = pt.quantize_int8(w)  # the format's scales and round-to-nearest levels
+        self.nearest = q.astype(np.float64)
         s = self.scale.astype(np.float64)[:, None]
         x = w / s
         self.floor = np.clip(np.floor(x), -127, 126)
         frac = np.clip(x - self.floor, 0.0, 1.0)
         # Weights that must not move: each row's largest (it defines the scale, so it stays +-127)
         # and any that nearest rounding already puts at the ends of the range.
-        nearest = np.clip(np.rint(x), -127, 127)
-        self.fixed = (np.abs(nearest) >= 127) | (np.abs(w) == amax[:, None]) | (not learn)
-        self.fixed_level = nearest
+        self.fixed = (np.abs(self.nearest) >= 127) | (np.abs(w) == np.abs(w).max(axis=1)[:, None]) | (not learn)
         p = np.clip((frac - GAMMA) / (ZETA - GAMMA), 1e-4, 1 - 1e-4)
         self.v = torch.tensor(np.log(p / (1 - p)), dtype=torch.float64, requires_grad=True)
         self.s = torch.tensor(s)
         self.floor_t = torch.tensor(self.floor)
         self.fixed_t = torch.tensor(self.fixed)
-        self.fixed_level_t = torch.tensor(self.fixed_level)
+        self.nearest_t = torch.tensor(self.nearest)
 
     def relaxed(self):
-        level = torch.where(self.fixed_t, self.fixed_level_t, self.floor_t + rectified_sigmoid(self.v))
+        level = torch.where(self.fixed_t, self.nearest_t, self.floor_t + rectified_sigmoid(self.v))
         return level * self.s
 
     def regulariser(self, beta):
@@ -90,10 +88,10 @@ class LearnedRounding:
     def levels(self):
         """The chosen integers: floor + (h >= 0.5), the fixed ones as nearest rounding."""
         up = (rectified_sigmoid(self.v) >= 0.5).detach().numpy()
-        return np.where(self.fixed, self.fixed_level, self.floor + up)
+        return np.where(self.fixed, self.nearest, self.floor + up)
 
-    def quantized(self):
-        return self.levels() * self.scale.astype(np.float64)[:, None]
+    def values(self, levels):
+        return torch.tensor(levels * self.scale.astype(np.float64)[:, None])
 
 
 class Batch:
@@ -171,20 +169,13 @@ def main():
     def params():
         return {**fixed, **biases, **{n: r.relaxed() for n, r in rounding.items()}}
 
-    def hard_params():
-        return {**fixed, **{n: b.detach() for n, b in biases.items()},
-                **{n: torch.tensor(r.quantized()) for n, r in rounding.items()}}
-
     def mismatch(par):
         """Mean squared force and per-atom energy mismatch to the fp32 network, all calibration frames."""
         pairs = [b.mismatch(cfg, par, create_graph=False) for b in batches]
         weights = [b.n_frames / len(frames) for b in batches]
         return (sum(w * m[0].item() for w, m in zip(weights, pairs)), sum(w * m[1].item() for w, m in zip(weights, pairs)))
 
-    def nearest_levels(n):
-        return np.clip(np.rint(p[n].numpy() / rounding[n].s.numpy()), -127, 127)
-
-    nearest = {**p, **{n: torch.tensor(nearest_levels(n) * r.s.numpy()) for n, r in rounding.items()}}
+    nearest = {**p, **{n: r.values(r.nearest) for n, r in rounding.items()}}
     force0, energy0 = mismatch(nearest)  # the loss is measured in units of round-to-nearest's mismatch
     print(f"calibration: {len(frames)} frames of {a.calibration}; mismatch to fp32 with round-to-nearest: "
           f"force RMS {1000 * force0 ** 0.5:.2f} meV/A, energy RMS {1000 * energy0 ** 0.5:.3f} meV/atom", flush=True)
@@ -210,7 +201,9 @@ def main():
             print(f"step {step}: force RMS {1000 * force.item() ** 0.5:.2f} meV/A (relaxed), "
                   f"undecided weights {undecided}, {time.time() - t0:.0f} s", flush=True)
 
-    final = hard_params()
+    levels = {n: r.levels() for n, r in rounding.items()}
+    final = {**fixed, **{n: b.detach() for n, b in biases.items()},
+             **{n: r.values(levels[n]) for n, r in rounding.items()}}
     force1, energy1 = mismatch(final)
     learned = True
     if force1 / force0 + a.energy_weight * energy1 / energy0 > 1 + a.energy_weight:
@@ -218,10 +211,9 @@ def main():
         # too large for this model): never ship that; write the nearest rounding instead.
         print(f"learned rounding is worse than round-to-nearest (force RMS {1000 * force1 ** 0.5:.2f} meV/A, "
               f"energy RMS {1000 * energy1 ** 0.5:.3f} meV/atom): writing round-to-nearest", flush=True)
-        for r in rounding.values():
-            r.fixed[:] = True
+        levels = {n: r.nearest for n, r in rounding.items()}
         final, force1, energy1, learned = nearest, force0, energy0, False
-    changed = sum(int((r.levels() != nearest_levels(n)).sum()) for n, r in rounding.items())
+    changed = sum(int((levels[n] != r.nearest).sum()) for n, r in rounding.items())
     total = sum(r.floor.size for r in rounding.values())
     print(f"learned rounding: mismatch to fp32 force RMS {1000 * force1 ** 0.5:.2f} meV/A, energy RMS "
           f"{1000 * energy1 ** 0.5:.3f} meV/atom; "
@@ -236,7 +228,7 @@ def main():
     # The writer re-derives q and scale from the values; check they are the integers chosen here.
     _, raw = pt.read_safetensors(a.output)
     for n, r in rounding.items():
-        if not (np.array_equal(raw[n].astype(np.float64), r.levels())
+        if not (np.array_equal(raw[n].astype(np.float64), levels[n])
                 and np.array_equal(raw[n + ".scale"], r.scale)):
             sys.exit(f"internal error: {n} was not written with the chosen integers and scales")
     print(f"wrote {a.output}")

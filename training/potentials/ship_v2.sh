@@ -24,7 +24,7 @@ done
 # Models trained before the network inner cutoff existed get it (metadata only; newer ones have it).
 /usr/bin/python3 "$HERE/add_inner_cutoff.py" "$POT"/*-{fp32,fp16}.safetensors
 # int8 from the finished fp32 files, with learned rounding calibrated on training frames
-# (quantize_int8.py; 5-40 min per size on one core).
+# (quantize_int8.py; 5-26 min per size on one core).
 for s in "${SIZES[@]}"; do
   /usr/bin/python3 "$HERE/quantize_int8.py" "$POT/$s-fp32.safetensors" "$DATA/train.extxyz" -o "$POT/$s-int8.safetensors"
 done
