@@ -8,9 +8,20 @@ an NVE leg. A run passes when
   - no two atoms come closer than 0.6 A.
 The NVE leg's total-energy drift (meV/atom/ps, linear fit) and spread are reported.
 
+Each changed bond is reported by name (molecule, atom indices within the molecule, elements,
+formed or broken, and the closest and farthest the pair came on the checked frames), so that a
+failure says what happened without rerunning it.
+
+A long run on many molecules can be split: --chunk K/N runs only the K-th of N contiguous parts of
+the molecule list (each part is its own box; the molecules are far apart, so the parts are the
+same experiment), and `md_stability.py merge CHUNK.json ... -o ALL.json` joins the parts of each
+model into one result once all N are there (molecule indices then refer to the whole list).
+The chunks of one model can run in different sessions or side by side.
+
 Usage: md_stability.py MOLECULES.extxyz MODEL.safetensors [MODEL ...] [--ps 1] [--nve-ps 0]
-       [--molecules N] [--check 100] [--threads 1] [--json OUT.json] [--lmp build/bin/lmp_painn]
-       [--one-per-molecule]
+       [--molecules N] [--names NAME,...] [--chunk K/N] [--check 100] [--threads 1]
+       [--json OUT.json] [--lmp build/bin/lmp_painn] [--one-per-molecule]
+       md_stability.py merge CHUNK.json [CHUNK.json ...] -o ALL.json
 Exit status 1 when any model fails; the table goes to stdout.
 """
 import argparse
@@ -104,6 +115,10 @@ def spread_apart(mols, gap=8.0):
     return box, np.array(owner)
 
 
+def molecule_name(m, k):
+    return str(m.info.get("molecule", m.info.get("name", f"molecule-{k}")))
+
+
 def bond_graph(pos, numbers, owner):
     r = covalent_radii[numbers]
     bonds = set()
@@ -135,7 +150,29 @@ def lowest_energy_frame_per_molecule(frames):
     return [f for _, f in best.values()]
 
 
-def run_model(model, box, owner, a, workdir):
+def changed_pairs(dump, box, owner, pairs, ref, names):
+    """One record per atom pair whose bonded state changed on some checked frame: the molecule, the
+    atoms (0-based within their molecule), the elements, broken or formed, the pair's distance at
+    the start and its range over the checked frames, and on how many frames it was changed."""
+    pairs = sorted(pairs)
+    i, j = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+    d = np.array([np.linalg.norm(pos[i] - pos[j], axis=-1) for pos in read_dump_frames(dump) if len(pos) == len(box)])
+    first = {int(k): int(np.nonzero(owner == k)[0][0]) for k in np.unique(owner)}
+    out = []
+    for c, (pi, pj) in enumerate(pairs):
+        k = int(owner[pi])
+        lim = BOND_FACTOR * (covalent_radii[box.numbers[pi]] + covalent_radii[box.numbers[pj]])
+        bonded = (pi, pj) in ref
+        out.append({"molecule": names[k] if names else k, "atoms": [pi - first[k], pj - first[k]],
+                    "elements": f"{box[pi].symbol}-{box[pj].symbol}", "kind": "broken" if bonded else "formed",
+                    "bond_limit_A": round(float(lim), 3),
+                    "start_A": round(float(np.linalg.norm(box.positions[pi] - box.positions[pj])), 3),
+                    "min_A": round(float(d[:, c].min()), 3), "max_A": round(float(d[:, c].max()), 3),
+                    "frames_changed": int(((d[:, c] < lim) != bonded).sum())})
+    return out
+
+
+def run_model(model, box, owner, a, workdir, names=None):
     data = Path(workdir) / "box.data"
     lammps_io.write_data(data, box, SPECIES)
     langevin_steps = int(round(a.ps / 0.0005))
@@ -155,7 +192,7 @@ def run_model(model, box, owner, a, workdir):
     out["finite"] = bool(rows) and all(np.isfinite(r["PotEng"]) and np.isfinite(r["TotEng"]) for r in rows)
     # Bond graph and closest pair, on every dumped frame (dump ids are 1-based, sorted).
     ref = bond_graph(box.positions, box.numbers, owner)
-    broken_mols, dmin, frames = set(), np.inf, 0
+    broken_mols, changed, dmin, frames = set(), set(), np.inf, 0
     dump = Path(workdir) / "traj.dump"
     if dump.exists():
         for pos in read_dump_frames(dump):
@@ -166,8 +203,13 @@ def run_model(model, box, owner, a, workdir):
             g = bond_graph(pos, box.numbers, owner)
             for i, j in ref ^ g:
                 broken_mols.add(int(owner[i]))
+                changed.add((i, j))
     out.update({"frames_checked": frames, "min_distance_A": round(float(dmin), 3),
                 "molecules_with_changed_bonds": sorted(broken_mols)})
+    if names:
+        out["molecules_with_changed_bonds_names"] = [names[k] for k in sorted(broken_mols)]
+    if changed:
+        out["changed_pairs"] = changed_pairs(dump, box, owner, changed, ref, names)
     if nve_steps and rows:
         nve = [r for r in rows if r.get("Time") is not None]
         # the NVE leg restarts the step count at 0: take the rows after the last reset
@@ -182,13 +224,76 @@ def run_model(model, box, owner, a, workdir):
     return out
 
 
+def chunk_of(items, spec):
+    """The K-th of N contiguous, nearly equal parts of items (spec 'K/N', K from 1), and the index
+    of its first item in the whole list."""
+    try:
+        k, n = (int(v) for v in spec.split("/"))
+    except ValueError:
+        raise SystemExit(f"md_stability: --chunk wants K/N (e.g. 2/4), not {spec!r}")
+    if not 1 <= k <= n <= len(items):
+        raise SystemExit(f"md_stability: --chunk {spec}: need 1 <= K <= N <= {len(items)} (the molecules)")
+    bounds = np.linspace(0, len(items), n + 1).round().astype(int)
+    return items[bounds[k - 1]:bounds[k]], int(bounds[k - 1])
+
+
+def merge(paths):
+    """Joins the chunk results of each model (all N chunks of one split, each once) into one result
+    for the whole molecule list, as one box of all of them would report it: stable when every chunk
+    is, the closest pair over all, molecule indices into the whole list, and the NVE drift as the
+    atom-weighted mean of the chunks' per-atom drifts (the chunks do not interact). The NVE spread
+    is the largest chunk's (spreads do not add). The chunks' own results are kept under 'chunks'."""
+    by_model = {}
+    for path in paths:
+        for r in json.loads(Path(path).read_text()):
+            if "chunk" not in r:
+                raise SystemExit(f"md_stability merge: {path}: a result without 'chunk' (not a --chunk run)")
+            by_model.setdefault((r["model"], r["ps"], r.get("nve_ps", 0.0)), []).append(r)
+    merged = []
+    for (model, ps, nve_ps), rs in by_model.items():
+        n = {r["chunk"].split("/")[1] for r in rs}
+        ks = sorted(int(r["chunk"].split("/")[0]) for r in rs)
+        if len(n) != 1 or ks != list(range(1, int(n.pop()) + 1)):
+            raise SystemExit(f"md_stability merge: {model} ({ps} ps): chunks {[r['chunk'] for r in rs]} "
+                             "are not each of 1..N once")
+        rs.sort(key=lambda r: int(r["chunk"].split("/")[0]))
+        atoms = sum(r["atoms"] for r in rs)
+        out = {"model": model, "atoms": atoms, "molecules": sum(r["molecules"] for r in rs), "ps": ps,
+               "finished": all(r["finished"] for r in rs), "finite": all(r["finite"] for r in rs),
+               "frames_checked": min(r["frames_checked"] for r in rs),
+               "min_distance_A": min(r["min_distance_A"] for r in rs),
+               "molecules_with_changed_bonds": sorted(r["first_molecule"] + k for r in rs
+                                                      for k in r["molecules_with_changed_bonds"]),
+               "molecules_with_changed_bonds_names": [m for r in rs for m in r.get("molecules_with_changed_bonds_names", [])],
+               "changed_pairs": [c for r in rs for c in r.get("changed_pairs", [])]}
+        if all("nve_drift_meV_atom_ps" in r for r in rs):
+            out["nve_drift_meV_atom_ps"] = sum(r["nve_drift_meV_atom_ps"] * r["atoms"] for r in rs) / atoms
+            out["nve_spread_meV_atom"] = max(r["nve_spread_meV_atom"] for r in rs)
+        out["stable"] = all(r["stable"] for r in rs)
+        out["chunks"] = rs
+        merged.append(out)
+    return merged
+
+
 def main():
+    if sys.argv[1:2] == ["merge"]:
+        p = argparse.ArgumentParser(prog="md_stability.py merge")
+        p.add_argument("chunks", nargs="+")
+        p.add_argument("-o", "--output", required=True)
+        a = p.parse_args(sys.argv[2:])
+        results = merge(a.chunks)
+        Path(a.output).write_text(json.dumps(results, indent=1))
+        for r in results:
+            print(json.dumps({k: v for k, v in r.items() if k != "chunks"}))
+        return 0 if all(r["stable"] for r in results) else 1
     p = argparse.ArgumentParser()
     p.add_argument("molecules")
     p.add_argument("models", nargs="+")
     p.add_argument("--ps", type=float, default=1.0)
     p.add_argument("--nve-ps", type=float, default=0.0)
     p.add_argument("--molecules", dest="n", type=int, default=0, help="use the first N molecules (0: all)")
+    p.add_argument("--names", help="only these molecules (comma-separated names: info 'molecule' or 'name')")
+    p.add_argument("--chunk", help="K/N: only the K-th of N contiguous parts of the molecules (see merge)")
     p.add_argument("--check", type=int, default=100)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=4928459)
@@ -203,11 +308,26 @@ def main():
         mols = lowest_energy_frame_per_molecule(mols)
     if a.n:
         mols = mols[:a.n]
+    names = [molecule_name(m, k) for k, m in enumerate(mols)]
+    if a.names:
+        wanted = a.names.split(",")
+        missing = sorted(set(wanted) - set(names))
+        if missing:
+            raise SystemExit(f"md_stability: no molecule named {', '.join(missing)} in {a.molecules}")
+        mols = [m for m, n in zip(mols, names) if n in wanted]
+        names = [n for n in names if n in wanted]
+    first = 0
+    if a.chunk:
+        mols, first = chunk_of(mols, a.chunk)
+        names = names[first:first + len(mols)]
     box, owner = spread_apart(mols)
     results = []
     for model in a.models:
         with tempfile.TemporaryDirectory() as d:
-            r = run_model(str(Path(model).resolve()), box, owner, a, d)
+            r = run_model(str(Path(model).resolve()), box, owner, a, d, names)
+        r["nve_ps"] = a.nve_ps
+        if a.chunk:
+            r.update({"chunk": a.chunk, "first_molecule": first})
         results.append(r)
         print(json.dumps(r), flush=True)
     if a.json:
