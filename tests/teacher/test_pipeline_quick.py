@@ -109,3 +109,43 @@ def test_active_round_selects_disagreement_and_adds_contacts(pipeline):
     merged = ase.io.read(out / "train_plus_al.extxyz", ":")
     assert len(added) > 0 and len(merged) == len(base) + len(added)
     assert all(f.info["teacher"] == "ANI-1x" for f in added)
+
+
+def test_ring_round_walks_four_membered_rings(pipeline):
+    """training/dataset/ring_round.sh on the quick data with the shipped ultratiny as the guide (the
+    quick students, one epoch old, relax molecules into frames the teacher's spread filter drops), two new
+    MOSES molecules with a four-membered ring: the molecules have one (by RDKit, independently of
+    the bond-graph search the script uses), every noise-free frame holds its ring's 1,3 pair at
+    the distance it names, the walk reaches 0.45 A below the relaxed distance and 0.15 A above,
+    and the labelled training frames are appended to the data set's."""
+    from rdkit import Chem
+    out = pipeline / "rings"
+    env = {**os.environ, "TEACHER": "ani1x", "PY": sys.executable, "N_NEW": "2", "SAMPLE": "20000"}
+    guide = ROOT / "potentials/ultratiny-fp32.safetensors"
+    subprocess.run([str(ROOT / "training/dataset/ring_round.sh"), str(pipeline / "data"), str(out), str(guide)],
+                   check=True, env=env)
+    new = [r for r in __import__("csv").DictReader(open(out / "candidates.csv"))]
+    mols = ase.io.read(out / "new_ring_molecules.extxyz", ":")
+    assert len(mols) == 2
+    by_scaffold = {r["scaffold"]: r["smiles"] for r in new}
+    for m in mols:
+        mol = Chem.MolFromSmiles(by_scaffold[m.info["scaffold"]])  # kept: RingInfo does not own the molecule
+        rings = mol.GetRingInfo().AtomRings()
+        assert any(len(r) == 4 for r in rings)
+    frames = ase.io.read(out / "ring_frames.extxyz", ":")
+    pairs = {}
+    for k, f in enumerate(frames):
+        i, j = (int(x) for x in f.info["ring_pair"].split("-"))
+        pairs.setdefault((f.info["molecule"], i, j), []).append(f.info["ring_d"])
+        if k % 2 == 0:  # each point is written noise-free, then once displaced (--noisy 1)
+            assert abs(f.get_distance(i, j) - f.info["ring_d"]) < 2e-3, f.info
+        else:
+            assert abs(f.get_distance(i, j) - f.info["ring_d"]) > 1e-4
+    assert len(pairs) >= 4  # two molecules, each at least one ring, two 1,3 pairs per ring
+    for ds in pairs.values():
+        assert len(ds) == 2 * 7 and np.ptp(ds) == pytest.approx(0.6, abs=2e-3)
+    base = ase.io.read(pipeline / "data/train.extxyz", ":")
+    added = ase.io.read(out / "train.extxyz", ":")
+    merged = ase.io.read(out / "train_plus_rings.extxyz", ":")
+    assert len(added) > 0 and len(merged) == len(base) + len(added)
+    assert all(f.info["teacher"] == "ANI-1x" for f in added)

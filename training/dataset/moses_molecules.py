@@ -13,7 +13,7 @@ Selection, seeded and reproducible:
 3D: RDKit ETKDG (seeded) then MMFF94 minimisation; molecules whose embedding fails are skipped.
 
 Writes OUT.csv (name,split,scaffold,smiles) and OUT.extxyz (info: name, split, scaffold).
-Usage: moses_molecules.py OUT_PREFIX [--train 3000] [--unseen 160] [--seed 2026]
+Usage: moses_molecules.py OUT_PREFIX [--train 3000] [--unseen 160] [--seed 2026] [--ring-size N]
 """
 import argparse
 import csv
@@ -44,9 +44,14 @@ def moses_smiles(split):
         return [r[0] for r in rows]
 
 
+RING_SIZES = set()  # --ring-size: keep only molecules with a ring of one of these sizes
+
+
 def accept(smi, min_atoms, max_atoms):
     mol = Chem.MolFromSmiles(smi)
     if mol is None or len(Chem.GetMolFrags(mol)) != 1 or Chem.GetFormalCharge(mol) != 0:
+        return None
+    if RING_SIZES and not any(len(r) in RING_SIZES for r in mol.GetRingInfo().AtomRings()):
         return None
     molh = Chem.AddHs(mol)
     if not min_atoms <= molh.GetNumAtoms() <= max_atoms:
@@ -95,7 +100,10 @@ def main():
     p.add_argument("--elements", default="", help="comma-separated subset of H,C,N,O,F,S,Cl")
     p.add_argument("--min-atoms", type=int, default=8)
     p.add_argument("--max-atoms", type=int, default=60)
+    p.add_argument("--ring-size", type=int, action="append", default=[],
+                   help="keep only molecules with a ring of this size (repeatable; e.g. 4 for the ring round)")
     a = p.parse_args()
+    RING_SIZES.update(a.ring_size)
     rng = random.Random(a.seed)
     if a.elements:
         ALLOWED.intersection_update(a.elements.split(","))

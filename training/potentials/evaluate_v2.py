@@ -186,7 +186,9 @@ def main():
     if a.update and (pot / "cards.json").exists():
         # Only the sizes measured now (and the MD runs given) replace their entries; the rest stay.
         old = json.loads((pot / "cards.json").read_text())
-        cards["models"] = [c for c in old["models"] if c["size"] not in a.sizes] + cards["models"]
+        # a direct-route card stays unless its file was measured again (--work)
+        cards["models"] = [c for c in old["models"] if c["size"] not in a.sizes
+                           or (c.get("route") == "direct" and not a.work)] + cards["models"]
         cards["models"].sort(key=lambda c: SIZES.index(c["size"]))
         new_md = {(r["model"], r["ps"], r["molecules"]) for r in md}  # a 20 ps run does not replace the 1 ps one
         cards["md_stability"] = [r for r in old.get("md_stability", [])
