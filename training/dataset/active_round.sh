@@ -66,16 +66,7 @@ if [ ! -f new_molecules.extxyz ] && [ "$N_NEW" -gt 0 ]; then
   ELEMENTS=""
   [ "$TEACHER" = ani1x ] && ELEMENTS="--elements H,C,N,O"
   "$PY" "$HERE/moses_molecules.py" candidates $ELEMENTS --train $((N_NEW * 2)) --unseen 0 --sample 8000 --seed "$SEED"
-  "$PY" - "$DATA/moses.csv" "$N_NEW" <<'EOF'
-import csv, sys
-import ase.io
-used = {r["scaffold"] for r in csv.DictReader(open(sys.argv[1]))}
-new = [m for m in ase.io.read("candidates.extxyz", ":") if m.info["scaffold"] not in used][:int(sys.argv[2])]
-for k, m in enumerate(new):
-    m.info = {"name": f"al-new-{k:04d}", "split": "train", "scaffold": m.info["scaffold"]}
-ase.io.write("new_molecules.extxyz", new, format="extxyz")
-print(f"active_round: {len(new)} new molecules", file=sys.stderr)
-EOF
+  "$PY" "$HERE/new_molecules.py" candidates.extxyz "$DATA/moses.csv" "$N_NEW" -o new_molecules.extxyz --prefix al-new --key name
 fi
 [ -f new_molecules.extxyz ] || : > new_molecules.extxyz
 if [ ! -f al_frames.extxyz ]; then

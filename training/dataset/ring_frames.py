@@ -18,10 +18,14 @@ Usage (the project's Python venv, for painn_md):
                  [--step 0.1] [--noisy 1] [--sigma 0.03] [--seed 5]
 """
 import argparse
+import os
 import sys
 from pathlib import Path
 
-import ase.io
+# BFGS's small dense algebra (numpy -> OpenBLAS) gains nothing from threads, and OpenBLAS's spinning
+# threads stalled these scans 60x on a loaded machine (4 min instead of 4 s): one thread unless set.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import ase.io  # noqa: E402
 import numpy as np
 from ase.constraints import FixBondLength
 from ase.optimize import BFGS

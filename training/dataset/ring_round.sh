@@ -60,16 +60,7 @@ if [ ! -f new_ring_molecules.extxyz ] && [ "$N_NEW" -gt 0 ]; then
   [ "$TEACHER" = ani1x ] && ELEMENTS="--elements H,C,N,O"
   "$PY" "$HERE/moses_molecules.py" candidates $ELEMENTS --ring-size 4 --train $((N_NEW * 2)) --unseen 0 \
     --unseen-sample 1 --sample "$SAMPLE" --seed "$SEED"
-  "$PY" - "$DATA/moses.csv" "$N_NEW" <<'EOF'
-import csv, sys
-import ase.io
-used = {r["scaffold"] for r in csv.DictReader(open(sys.argv[1]))}
-new = [m for m in ase.io.read("candidates.extxyz", ":") if m.info["scaffold"] not in used][:int(sys.argv[2])]
-for k, m in enumerate(new):
-    m.info = {"molecule": f"ring-new-{k:04d}", "split": "train", "scaffold": m.info["scaffold"]}
-ase.io.write("new_ring_molecules.extxyz", new, format="extxyz")
-print(f"ring_round: {len(new)} new molecules", file=sys.stderr)
-EOF
+  "$PY" "$HERE/new_molecules.py" candidates.extxyz "$DATA/moses.csv" "$N_NEW" -o new_ring_molecules.extxyz --prefix ring-new --key molecule
 fi
 [ -f new_ring_molecules.extxyz ] || : > new_ring_molecules.extxyz
 if [ ! -f ring_frames.extxyz ]; then

@@ -15,12 +15,16 @@ MOLS: molecules (or a labelled data set with --one-per-molecule, as md_stability
 some. Prints one line per scan point and writes them to --json.
 """
 import argparse
+import os
 import itertools
 import json
 import sys
 from pathlib import Path
 
-import ase.io
+# BFGS's small dense algebra (numpy -> OpenBLAS) gains nothing from threads, and OpenBLAS's spinning
+# threads stalled these scans 60x on a loaded machine (4 min instead of 4 s): one thread unless set.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import ase.io  # noqa: E402
 import numpy as np
 from ase.constraints import FixBondLength
 from ase.data import covalent_radii
