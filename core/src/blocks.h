@@ -26,7 +26,10 @@ struct EdgeData {
   // length, opposite vector) share row pair_row[e]; an edge to a ghost has a row of its own.
   std::vector<int64_t> pair_row;  // [E]
   std::vector<int64_t> pair_edge;  // [P] one edge of each pair
-  Mat<T> pair_phi, pair_dphi;      // [P, R]
+  // The envelope folded into the basis, so that one product gives each cached filter:
+  //   W = A (fc phi) + a fc,   dW/dd = A (fc phi)' + a fc'   with (fc phi)' = fc phi' + fc' phi.
+  Mat<T> pair_phi_fc, pair_dphi_fc;  // [P, R]
+  Vec<T> pair_fc, pair_dfc;          // [P]
 };
 
 // Per-thread scratch, kept between evaluations so that steady-state runs do not allocate.
@@ -61,12 +64,32 @@ struct InteractionCache {
   Mat<T> w, w_d;  // [P, 3H] filters W and dW/dd per pair (empty unless edges.cache_filters)
 };
 
+// x = context2(SiLU(context1(q))) for every row of q; h1_pre keeps the pre-activation.
+template <typename T>
+void interaction_context_forward(const InteractionWeights<T>& w, const Mat<T>& q, Mat<T>& h1_pre, Mat<T>& x,
+                                 BlockScratch<T>& scratch);
+
+// The first block in inference (no parameter gradient, no training tangent). Its input is
+// q = embedding[species] and mu = 0 on every node, so:
+//  - x depends on the species only: x_of_species is interaction_context_forward of the embedding,
+//    computed once per model, and each node's row is looked up;
+//  - the mu_j term of the messages vanishes, and with it the Wvv third of the filter (forward and
+//    reverse): the block works on [xs, xvr] and [Ws, Wvr] only (2H channels);
+//  - nothing is differentiated through its input (the embedding is a constant of the model), so
+//    the reverse pass only collects dE/dr per edge: no scatter into neighbours, no context.
+template <typename T>
+struct FirstLayerInput {
+  const Mat<T>* x_of_species = nullptr;  // [species, 3H]
+  const int* species = nullptr;          // [nodes]
+};
+
 // keep_inputs: store q_in (and mixing's q_in, mu_in), which only parameter gradients and the
-// training tangent read; an MD step does without them.
+// training tangent read; an MD step does without them. first: see FirstLayerInput (then
+// keep_inputs must be false).
 template <typename T>
 void interaction_forward(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local,
                          Mat<T>& q, Mat<T>& mu, InteractionCache<T>& cache, BlockScratch<T>& scratch,
-                         bool keep_inputs);
+                         bool keep_inputs, const FirstLayerInput<T>* first = nullptr);
 
 // Adjoints the reverse pass leaves behind for the training tangent pass (tangent.h), which would
 // otherwise recompute them: those of the block's outputs and of its inner layers.
@@ -80,17 +103,21 @@ struct InteractionAdjoints {
 // gq, gmu: gradients w.r.t. the block's outputs on entry, w.r.t. its inputs on exit (all nodes).
 // edge_grad[e] += dE/d(r_e) from this block's filters and unit vectors.
 // grad (optional): dE/d(weights) is added to it (same layout as the weights).
+// first_layer: the forward pass ran with a FirstLayerInput; only edge_grad is updated (gq and gmu
+// are left as they are), and grad and keep must be null.
 template <typename T>
 void interaction_reverse(const InteractionWeights<T>& w, const EdgeData<T>& edges, int n_local,
                          const InteractionCache<T>& cache, Mat<T>& gq, Mat<T>& gmu,
                          std::vector<std::array<double, 3>>& edge_grad,
                          std::vector<ThreadScratch<T>>& scratch, BlockScratch<T>& block_scratch,
-                         InteractionWeights<T>* grad, InteractionAdjoints<T>* keep = nullptr);
+                         InteractionWeights<T>* grad, InteractionAdjoints<T>* keep = nullptr,
+                         bool first_layer = false);
 
 // Edge filters of the k edges of one centre starting at e0:
 //   W = (A phi + a) fc  and (with_derivative)  dW/dd = (A phi') fc + (A phi + a) fc'.
 // Rows of the layer's per-pair cache when the forward pass stored them (small systems);
-// otherwise computed into the caller's scratch matrices.
+// otherwise computed into the caller's scratch matrices. channels: the first C of the 3H filter
+// channels (the first block in inference needs 2H, FirstLayerInput).
 template <typename T>
 struct FilterRows {
   const T* w = nullptr;
@@ -104,19 +131,19 @@ struct FilterRows {
 template <typename T>
 inline FilterRows<T> edge_filter(const InteractionWeights<T>& w, const EdgeData<T>& edges,
                                  const InteractionCache<T>& cache, int64_t e0, int k, bool with_derivative,
-                                 Mat<T>& w_buf, Mat<T>& wd_buf) {
-  const int64_t H3 = w.filter.rows();
-  if (cache.w.rows() > 0) return {cache.w.data(), cache.w_d.data(), edges.pair_row.data() + e0, H3};
-  w_buf.resize(k, H3);
-  w_buf.rowwise() = w.filter_bias;  // a, then A phi accumulated onto it (fill_filter_cache)
-  w_buf.noalias() += edges.phi.middleRows(e0, k) * w.filter.transpose();
+                                 Mat<T>& w_buf, Mat<T>& wd_buf, int64_t channels = -1) {
+  const int64_t C = channels < 0 ? w.filter.rows() : channels;
+  if (cache.w.rows() > 0) return {cache.w.data(), cache.w_d.data(), edges.pair_row.data() + e0, cache.w.cols()};
+  w_buf.resize(k, C);
+  w_buf.rowwise() = w.filter_bias.head(C);  // a, then A phi accumulated onto it (fill_filter_cache)
+  w_buf.noalias() += edges.phi.middleRows(e0, k) * w.filter.topRows(C).transpose();
   if (with_derivative) {
-    wd_buf.resize(k, H3);
-    wd_buf.noalias() = edges.dphi.middleRows(e0, k) * w.filter.transpose();
+    wd_buf.resize(k, C);
+    wd_buf.noalias() = edges.dphi.middleRows(e0, k) * w.filter.topRows(C).transpose();
     for (int r = 0; r < k; ++r) wd_buf.row(r) = wd_buf.row(r) * edges.fc[e0 + r] + w_buf.row(r) * edges.dfc[e0 + r];
   }
   for (int r = 0; r < k; ++r) w_buf.row(r) *= edges.fc[e0 + r];
-  return {w_buf.data(), with_derivative ? wd_buf.data() : nullptr, nullptr, H3};
+  return {w_buf.data(), with_derivative ? wd_buf.data() : nullptr, nullptr, C};
 }
 
 // ---- mixing: per-atom exchange between scalar and vector channels ---------------------------

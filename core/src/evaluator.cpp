@@ -48,7 +48,13 @@ class EvaluatorT final : public Evaluator {
       : net_(model),
         config_(model.config),
         n_species_(static_cast<int>(model.config.species.size())),
-        repulsion_(model.config) {}
+        repulsion_(model.config) {
+    // The first block's context of each species (FirstLayerInput): fixed by the weights.
+    if (net_.layers > 0) {
+      Mat<T> h1_pre;
+      interaction_context_forward(net_.interaction[0], net_.embedding, h1_pre, first_x_, block_scratch_);
+    }
+  }
 
   Result compute(const Graph& g, const Request& req, GhostExchange* exchange) override {
     check_graph(g, n_species_, net_.layers, exchange != nullptr);
@@ -71,8 +77,13 @@ class EvaluatorT final : public Evaluator {
     inter_.resize(L);
     mix_.resize(L);
     const bool keep_inputs = req.parameter_gradient || req.keep_for_training;
+    // Inference (an MD step) takes the first block's shortcut; training differentiates the
+    // embedding and keeps the general path.
+    const FirstLayerInput<T> first{&first_x_, g.species.data()};
+    const bool first_shortcut = !keep_inputs;
     for (int l = 0; l < L; ++l) {
-      interaction_forward(net_.interaction[l], edges_, n, q, mu, inter_[l], block_scratch_, keep_inputs);
+      interaction_forward(net_.interaction[l], edges_, n, q, mu, inter_[l], block_scratch_, keep_inputs,
+                          l == 0 && first_shortcut ? &first : nullptr);
       mixing_forward(net_.mixing[l], n, q, mu, mix_[l], block_scratch_, keep_inputs);
       if (exchange && l + 1 < L) exchange->forward(q.data(), mu.data(), H);
     }
@@ -120,7 +131,8 @@ class EvaluatorT final : public Evaluator {
       mixing_reverse(net_.mixing[l], n, mix_[l], gq, gmu, block_scratch_, grad ? &grad->mixing[l] : nullptr,
                      keep ? &mix_adj_[l] : nullptr);
       interaction_reverse(net_.interaction[l], edges_, n, inter_[l], gq, gmu, edge_grad, scratch_, block_scratch_,
-                          grad ? &grad->interaction[l] : nullptr, keep ? &inter_adj_[l] : nullptr);
+                          grad ? &grad->interaction[l] : nullptr, keep ? &inter_adj_[l] : nullptr,
+                          l == 0 && first_shortcut);
     }
     // The repulsion has no parameters: it enters the edge gradients (forces, virials) only.
     if (repulsion_.active()) repulsion_.add_edge_gradients(g, edge_grad);
@@ -275,12 +287,18 @@ class EvaluatorT final : public Evaluator {
       }
     }
     const int64_t P = static_cast<int64_t>(edges_.pair_edge.size());
-    edges_.pair_phi.resize(P, net_.rbf);
-    edges_.pair_dphi.resize(P, net_.rbf);
+    edges_.pair_phi_fc.resize(P, net_.rbf);
+    edges_.pair_dphi_fc.resize(P, net_.rbf);
+    edges_.pair_fc.resize(P);
+    edges_.pair_dfc.resize(P);
 #pragma omp parallel for schedule(static)
     for (int64_t p = 0; p < P; ++p) {
-      edges_.pair_phi.row(p) = edges_.phi.row(edges_.pair_edge[p]);
-      edges_.pair_dphi.row(p) = edges_.dphi.row(edges_.pair_edge[p]);
+      const int64_t e = edges_.pair_edge[p];
+      const T fc = edges_.fc[e], dfc = edges_.dfc[e];
+      edges_.pair_fc[p] = fc;
+      edges_.pair_dfc[p] = dfc;
+      edges_.pair_phi_fc.row(p) = fc * edges_.phi.row(e);
+      edges_.pair_dphi_fc.row(p) = fc * edges_.dphi.row(e) + dfc * edges_.phi.row(e);
     }
   }
 
@@ -352,6 +370,7 @@ class EvaluatorT final : public Evaluator {
   std::vector<ThreadScratch<T>> scratch_;
   BlockScratch<T> block_scratch_;
   Mat<T> q_, mu_, gq_, gmu_;                        // node states and their gradients
+  Mat<T> first_x_;                                  // [species, 3H] the first block's context per species
   std::vector<std::array<double, 3>> edge_grad_;    // dE/dr_e
   double filter_cache_bytes_ = kFilterCacheBytes;
   // training (tangent) state
